@@ -1,0 +1,185 @@
+//! The Linux backend: raw syscalls relative to directory fds, through rustix.
+//!
+//! | operation | syscall |
+//! |---|---|
+//! | [`Backend::open_at`] | [`openat(2)`](https://man7.org/linux/man-pages/man2/openat.2.html) `O_DIRECTORY \| O_NOFOLLOW \| O_CLOEXEC` |
+//! | [`Backend::list`] | [`getdents64(2)`](https://man7.org/linux/man-pages/man2/getdents64.2.html) into a reused 64 KiB buffer |
+//! | [`Backend::stat_at`] | [`statx(2)`](https://man7.org/linux/man-pages/man2/statx.2.html) `AT_SYMLINK_NOFOLLOW`, only the fields a size scan reads |
+//!
+//! `statx` falls back to `fstatat(2)` on kernels older than 4.11 (or
+//! sandboxes that answer `ENOSYS`); the probe result is cached.
+use std::ffi::CStr;
+use std::mem::MaybeUninit;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rustix::fd::OwnedFd;
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir, StatxFlags, CWD};
+
+use crate::{Backend, Errno, Follow, Kind, Meta};
+
+/// Size of the per-worker `getdents64` buffer.
+pub const LIST_BUFFER: usize = 64 * 1024;
+
+/// The stat fields a size scan needs: type, identity, link count and sizes.
+const MASK: StatxFlags = StatxFlags::TYPE
+    .union(StatxFlags::NLINK)
+    .union(StatxFlags::INO)
+    .union(StatxFlags::SIZE)
+    .union(StatxFlags::BLOCKS);
+
+/// Set once `statx` answered `ENOSYS`: from then on only `fstatat` is used.
+static NO_STATX: AtomicBool = AtomicBool::new(false);
+
+/// Raw syscalls relative to directory fds. Stateless: it can be shared by
+/// every worker.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct LinuxBackend;
+
+/// A reusable `getdents64` buffer, one per worker.
+pub struct Lister {
+    buf: Vec<MaybeUninit<u8>>,
+}
+
+fn kind_of(mode: u32) -> Kind {
+    match FileType::from_raw_mode(mode) {
+        FileType::Directory => Kind::Dir,
+        FileType::RegularFile => Kind::File,
+        FileType::Symlink => Kind::Symlink,
+        _ => Kind::Other,
+    }
+}
+
+fn at_flags(follow: Follow) -> AtFlags {
+    match follow {
+        Follow::No => AtFlags::SYMLINK_NOFOLLOW | AtFlags::NO_AUTOMOUNT,
+        Follow::Yes => AtFlags::NO_AUTOMOUNT,
+    }
+}
+
+fn stat_any<Fd: rustix::fd::AsFd>(dir: Fd, name: &CStr, follow: Follow) -> Result<Meta, Errno> {
+    let flags = at_flags(follow);
+    if !NO_STATX.load(Ordering::Relaxed) {
+        match rustix::fs::statx(&dir, name, flags, MASK) {
+            Ok(st) => {
+                return Ok(Meta {
+                    kind: kind_of(u32::from(st.stx_mode)),
+                    dev: rustix::fs::makedev(st.stx_dev_major, st.stx_dev_minor),
+                    ino: st.stx_ino,
+                    nlink: u64::from(st.stx_nlink),
+                    size: st.stx_size,
+                    blocks: st.stx_blocks,
+                })
+            }
+            Err(rustix::io::Errno::NOSYS) => NO_STATX.store(true, Ordering::Relaxed),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let st = rustix::fs::statat(&dir, name, flags)?;
+    Ok(Meta {
+        kind: kind_of(st.st_mode),
+        dev: st.st_dev,
+        ino: st.st_ino,
+        nlink: st.st_nlink,
+        size: u64::try_from(st.st_size).unwrap_or(0),
+        blocks: u64::try_from(st.st_blocks).unwrap_or(0),
+    })
+}
+
+impl Backend for LinuxBackend {
+    type Dir = OwnedFd;
+    type Lister = Lister;
+
+    const NAME: &'static str = "linux";
+
+    fn lister(&self) -> Lister {
+        Lister {
+            buf: vec![MaybeUninit::uninit(); LIST_BUFFER],
+        }
+    }
+
+    fn stat_path(&self, path: &Path, follow: Follow) -> Result<Meta, Errno> {
+        let name = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()))
+            .map_err(|_| Errno::INVAL)?;
+        stat_any(CWD, &name, follow)
+    }
+
+    fn open_path(&self, path: &Path) -> Result<OwnedFd, Errno> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        Ok(rustix::fs::open(path, flags, Mode::empty())?)
+    }
+
+    fn open_at(&self, parent: &OwnedFd, name: &CStr, follow: Follow) -> Result<OwnedFd, Errno> {
+        let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        if follow == Follow::No {
+            flags |= OFlags::NOFOLLOW;
+        }
+        Ok(rustix::fs::openat(parent, name, flags, Mode::empty())?)
+    }
+
+    fn stat_at(&self, dir: &OwnedFd, name: &CStr, follow: Follow) -> Result<Meta, Errno> {
+        stat_any(dir, name, follow)
+    }
+
+    fn list(
+        &self,
+        dir: &OwnedFd,
+        lister: &mut Lister,
+        mut each: impl FnMut(&CStr),
+    ) -> Result<(), Errno> {
+        let mut raw = RawDir::new(dir, &mut lister.buf);
+        while let Some(entry) = raw.next() {
+            let entry = entry?;
+            let name = entry.file_name();
+            let bytes = name.to_bytes();
+            if bytes == b"." || bytes == b".." {
+                continue;
+            }
+            each(name);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+
+    #[test]
+    fn lists_and_stats_relative_to_the_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("a"), b"hello").unwrap();
+        std::fs::create_dir(tmp.path().join("d")).unwrap();
+        let be = LinuxBackend;
+        let dir = be.open_path(tmp.path()).unwrap();
+        let mut names = Vec::new();
+        be.list(&dir, &mut be.lister(), |n| names.push(n.to_owned()))
+            .unwrap();
+        names.sort();
+        assert_eq!(
+            names,
+            [CString::new("a").unwrap(), CString::new("d").unwrap()]
+        );
+        let a = be.stat_at(&dir, c"a", Follow::No).unwrap();
+        assert_eq!((a.kind, a.size, a.nlink), (Kind::File, 5, 1));
+        let d = be.open_at(&dir, c"d", Follow::No).unwrap();
+        assert_eq!(be.stat_at(&d, c"x", Follow::No), Err(Errno::NOENT));
+    }
+
+    #[test]
+    fn open_at_does_not_follow_symlinks() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("d")).unwrap();
+        std::os::unix::fs::symlink("d", tmp.path().join("l")).unwrap();
+        let be = LinuxBackend;
+        let dir = be.open_path(tmp.path()).unwrap();
+        assert!(be.open_at(&dir, c"l", Follow::No).is_err());
+        assert!(be.open_at(&dir, c"l", Follow::Yes).is_ok());
+        assert_eq!(
+            be.stat_at(&dir, c"l", Follow::No).unwrap().kind,
+            Kind::Symlink
+        );
+        assert_eq!(be.stat_at(&dir, c"l", Follow::Yes).unwrap().kind, Kind::Dir);
+    }
+}

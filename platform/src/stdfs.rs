@@ -1,0 +1,147 @@
+//! The std backend: `std::fs` on full paths.
+//!
+//! It builds and runs wherever Rust's standard library does (macOS,
+//! Windows), and on Linux it is selectable with `--backend std` so that the
+//! raw-syscall backends are tested against it. Being path based, it cannot
+//! reach entries whose path is longer than the system allows (`PATH_MAX`,
+//! 4096 bytes on Linux): those are reported as errors, never miscounted.
+use std::ffi::{CStr, OsStr};
+use std::fs::{self, ReadDir};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::{Backend, Errno, Follow, Kind, Meta};
+
+/// `std::fs` on full paths.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct StdBackend;
+
+/// An open directory: its full path and the listing opened with it, so that
+/// an unreadable directory fails when opened, as with a real `openat`.
+pub struct StdDir {
+    path: PathBuf,
+    listing: Mutex<Option<ReadDir>>,
+}
+
+#[cfg(unix)]
+fn os_name(name: &CStr) -> &OsStr {
+    std::os::unix::ffi::OsStrExt::from_bytes(name.to_bytes())
+}
+
+#[cfg(not(unix))]
+fn os_name(name: &CStr) -> &OsStr {
+    // Names come from `list`, which only passes valid UTF-8 on these platforms.
+    OsStr::new(name.to_str().unwrap_or_default())
+}
+
+#[cfg(unix)]
+fn name_bytes(name: &OsStr) -> Vec<u8> {
+    std::os::unix::ffi::OsStrExt::as_bytes(name).to_vec()
+}
+
+#[cfg(not(unix))]
+fn name_bytes(name: &OsStr) -> Vec<u8> {
+    name.to_string_lossy().into_owned().into_bytes()
+}
+
+fn meta_of(md: &fs::Metadata) -> Meta {
+    let ft = md.file_type();
+    let kind = if ft.is_dir() {
+        Kind::Dir
+    } else if ft.is_file() {
+        Kind::File
+    } else if ft.is_symlink() {
+        Kind::Symlink
+    } else {
+        Kind::Other
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Meta {
+            kind,
+            dev: md.dev(),
+            ino: md.ino(),
+            nlink: md.nlink(),
+            size: md.size(),
+            blocks: md.blocks(),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        Meta {
+            kind,
+            dev: 0,
+            ino: 0,
+            nlink: 1,
+            size: md.len(),
+            blocks: md.len().div_ceil(512),
+        }
+    }
+}
+
+fn stat(path: &Path, follow: Follow) -> Result<Meta, Errno> {
+    let md = match follow {
+        Follow::No => fs::symlink_metadata(path),
+        Follow::Yes => fs::metadata(path),
+    };
+    Ok(meta_of(&md?))
+}
+
+fn open(path: PathBuf, follow: Follow) -> Result<StdDir, Errno> {
+    if follow == Follow::No && fs::symlink_metadata(&path)?.file_type().is_symlink() {
+        return Err(Errno::LOOP);
+    }
+    let listing = fs::read_dir(&path)?;
+    Ok(StdDir {
+        path,
+        listing: Mutex::new(Some(listing)),
+    })
+}
+
+impl Backend for StdBackend {
+    type Dir = StdDir;
+    type Lister = ();
+
+    const NAME: &'static str = "std";
+
+    fn lister(&self) {}
+
+    fn stat_path(&self, path: &Path, follow: Follow) -> Result<Meta, Errno> {
+        stat(path, follow)
+    }
+
+    fn open_path(&self, path: &Path) -> Result<StdDir, Errno> {
+        open(path.to_path_buf(), Follow::Yes)
+    }
+
+    fn open_at(&self, parent: &StdDir, name: &CStr, follow: Follow) -> Result<StdDir, Errno> {
+        open(parent.path.join(os_name(name)), follow)
+    }
+
+    fn stat_at(&self, dir: &StdDir, name: &CStr, follow: Follow) -> Result<Meta, Errno> {
+        stat(&dir.path.join(os_name(name)), follow)
+    }
+
+    fn list(&self, dir: &StdDir, _: &mut (), mut each: impl FnMut(&CStr)) -> Result<(), Errno> {
+        let listing = dir
+            .listing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        let Some(listing) = listing else {
+            return Ok(());
+        };
+        let mut name = Vec::new();
+        for entry in listing {
+            let entry = entry?;
+            name.clear();
+            name.extend_from_slice(&name_bytes(&entry.file_name()));
+            name.push(0);
+            if let Ok(c) = CStr::from_bytes_with_nul(&name) {
+                each(c);
+            }
+        }
+        Ok(())
+    }
+}

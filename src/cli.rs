@@ -1,0 +1,474 @@
+//! The du-compatible command line: parsing, resolving du's option
+//! interplay (the last unit option wins), running the scan and printing.
+use std::ffi::OsString;
+use std::io::{self, Write};
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+use fdu_platform::{BackendChoice, BackendKind};
+
+use crate::diag::{self, ExitStatus};
+use crate::exclude::Exclude;
+use crate::tree::Totals;
+use crate::units::{Units, UnitsError};
+use crate::walk::{scan, ScanOptions};
+
+/// What is counted: du's `--apparent-size`, `--inodes` or disk usage.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Measure {
+    /// Allocated bytes (the default).
+    Disk,
+    /// `st_size` (`--apparent-size`, `-b`).
+    Apparent,
+    /// Entries (`--inodes`).
+    Inodes,
+}
+
+impl Measure {
+    /// The number this measure takes from `totals`.
+    pub fn of(self, totals: &Totals) -> u64 {
+        match self {
+            Measure::Disk => totals.disk,
+            Measure::Apparent => totals.apparent,
+            Measure::Inodes => totals.inodes,
+        }
+    }
+}
+
+/// A fully resolved invocation.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Scan options handed to the walker.
+    pub scan: ScanOptions,
+    /// What is counted.
+    pub measure: Measure,
+    /// How numbers are printed.
+    pub units: Units,
+    /// Print a grand total (`-c`).
+    pub total: bool,
+    /// End lines with NUL (`-0`).
+    pub null: bool,
+    /// The backend that runs.
+    pub backend: BackendKind,
+    /// Paths to scan, as given (default `.`).
+    pub paths: Vec<Vec<u8>>,
+}
+
+fn command() -> Command {
+    let flag = |name: &'static str| Arg::new(name).action(ArgAction::Count);
+    Command::new("fdu")
+        .about("Summarize disk usage of each FILE, recursively for directories, in parallel.")
+        .override_usage("fdu [OPTION]... [FILE]...")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .dont_collapse_args_in_usage(true)
+        .arg(flag("null").short('0').long("null").help("end each output line with NUL, not newline"))
+        .arg(flag("all").short('a').long("all").help("write counts for all files, not just directories"))
+        .arg(flag("apparent-size").long("apparent-size").help("print apparent sizes rather than disk usage"))
+        .arg(
+            Arg::new("block-size")
+                .short('B')
+                .long("block-size")
+                .value_name("SIZE")
+                .action(ArgAction::Append)
+                .allow_hyphen_values(true)
+                .help("scale sizes by SIZE before printing them (e.g. -BM, -B 1K, -B KB)"),
+        )
+        .arg(flag("bytes").short('b').long("bytes").help("equivalent to '--apparent-size --block-size=1'"))
+        .arg(flag("total").short('c').long("total").help("produce a grand total"))
+        .arg(flag("dereference-args").short('D').visible_short_alias('H').long("dereference-args").help("dereference only symlinks that are listed on the command line"))
+        .arg(
+            Arg::new("max-depth")
+                .short('d')
+                .long("max-depth")
+                .value_name("N")
+                .action(ArgAction::Append)
+                .allow_hyphen_values(true)
+                .help("print the total for a directory only if it is N or fewer levels below the command line argument"),
+        )
+        .arg(flag("human-readable").short('h').long("human-readable").help("print sizes in human readable format (e.g., 1K 234M 2G)"))
+        .arg(flag("inodes").long("inodes").help("list inode usage information instead of block usage"))
+        .arg(flag("k").short('k').help("like --block-size=1K"))
+        .arg(flag("dereference").short('L').long("dereference").help("dereference all symbolic links"))
+        .arg(flag("count-links").short('l').long("count-links").help("count sizes many times if hard linked"))
+        .arg(flag("m").short('m').help("like --block-size=1M"))
+        .arg(flag("no-dereference").short('P').long("no-dereference").help("don't follow any symbolic links (this is the default)"))
+        .arg(flag("summarize").short('s').long("summarize").help("display only a total for each argument"))
+        .arg(flag("si").long("si").help("like -h, but use powers of 1000 not 1024"))
+        .arg(flag("one-file-system").short('x').long("one-file-system").help("skip directories on different file systems"))
+        .arg(
+            Arg::new("exclude")
+                .long("exclude")
+                .value_name("PATTERN")
+                .action(ArgAction::Append)
+                .help("exclude files that match PATTERN"),
+        )
+        .arg(
+            Arg::new("exclude-from")
+                .short('X')
+                .long("exclude-from")
+                .value_name("FILE")
+                .action(ArgAction::Append)
+                .help("exclude files that match any pattern in FILE"),
+        )
+        .arg(
+            Arg::new("threads")
+                .short('j')
+                .long("threads")
+                .value_name("N")
+                .value_parser(clap::value_parser!(u16).range(1..=1024))
+                .help("worker threads (default: chosen for this machine, see README)"),
+        )
+        .arg(
+            Arg::new("backend")
+                .long("backend")
+                .value_name("BACKEND")
+                .value_parser(["auto", "linux", "std"])
+                .default_value("auto")
+                .help("syscall backend: auto, linux (openat/getdents64/statx) or std (std::fs)"),
+        )
+        .arg(
+            Arg::new("max-open-dirs")
+                .long("max-open-dirs")
+                .value_name("N")
+                .value_parser(clap::value_parser!(u32).range(1..))
+                .hide(true),
+        )
+        .arg(flag("help").long("help").help("display this help and exit"))
+        .arg(flag("version").long("version").help("output version information and exit"))
+        .arg(
+            Arg::new("paths")
+                .value_name("FILE")
+                .num_args(0..)
+                .action(ArgAction::Append)
+                .value_parser(clap::value_parser!(OsString)),
+        )
+}
+
+/// Position of the last occurrence of a flag or option, if any.
+fn last_index(m: &ArgMatches, id: &str) -> Option<usize> {
+    if m.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {
+        return None;
+    }
+    m.indices_of(id).and_then(|i| i.max())
+}
+
+fn flag(m: &ArgMatches, id: &str) -> bool {
+    m.get_count(id) > 0
+}
+
+fn env_units() -> Units {
+    let posix = std::env::var_os("POSIXLY_CORRECT").is_some();
+    ["DU_BLOCK_SIZE", "BLOCK_SIZE", "BLOCKSIZE"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .and_then(|spec| Units::parse(&spec).ok())
+        .unwrap_or_else(|| Units::default_for_env(posix))
+}
+
+fn units_error(e: UnitsError, spec: &str) -> String {
+    match e {
+        UnitsError::Invalid => format!("invalid -B argument '{spec}'"),
+        UnitsError::Suffix => format!("invalid suffix in -B argument '{spec}'"),
+        UnitsError::TooLarge => format!("-B argument '{spec}' too large"),
+    }
+}
+
+#[cfg(unix)]
+fn os_bytes(s: OsString) -> Vec<u8> {
+    std::os::unix::ffi::OsStringExt::into_vec(s)
+}
+
+#[cfg(not(unix))]
+fn os_bytes(s: OsString) -> Vec<u8> {
+    s.to_string_lossy().into_owned().into_bytes()
+}
+
+/// The result of parsing: run, or exit at once with what to print.
+#[derive(Debug)]
+pub enum Parsed {
+    /// Scan with this configuration.
+    Run(Box<Config>),
+    /// Print this on stdout and exit 0 (`--help`, `--version`).
+    Print(String),
+    /// A usage error, already worded for `fdu: ...`.
+    Usage(String),
+}
+
+/// Parse a command line (the first item is the program name).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
+    let mut cmd = command();
+    let m = match cmd.try_get_matches_from_mut(args) {
+        Ok(m) => m,
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid usage");
+            return Parsed::Usage(first.trim_start_matches("error: ").to_string());
+        }
+    };
+    if flag(&m, "help") {
+        return Parsed::Print(cmd.render_help().to_string());
+    }
+    if flag(&m, "version") {
+        return Parsed::Print(format!("fdu {}\n", env!("CARGO_PKG_VERSION")));
+    }
+
+    // Unit options: the last one given wins, as in du.
+    let mut units = env_units();
+    let mut events: Vec<(usize, &str)> = ["human-readable", "si", "k", "m", "bytes"]
+        .iter()
+        .filter_map(|id| last_index(&m, id).map(|i| (i, *id)))
+        .collect();
+    let block_specs: Vec<(usize, &String)> = match (
+        m.indices_of("block-size"),
+        m.get_many::<String>("block-size"),
+    ) {
+        (Some(idx), Some(vals)) => idx.zip(vals).collect(),
+        _ => Vec::new(),
+    };
+    for (i, _) in &block_specs {
+        events.push((*i, "block-size"));
+    }
+    events.sort();
+    for (i, id) in events {
+        units = match id {
+            "human-readable" => Units::Human { base: 1024 },
+            "si" => Units::Human { base: 1000 },
+            "k" => Units::parse("1K").expect("valid"),
+            "m" => Units::parse("1M").expect("valid"),
+            "bytes" => Units::parse("1").expect("valid"),
+            _ => {
+                let spec = block_specs
+                    .iter()
+                    .find(|(j, _)| *j == i)
+                    .map(|(_, s)| s.as_str())
+                    .unwrap_or_default();
+                match Units::parse(spec) {
+                    Ok(u) => u,
+                    Err(e) => return Parsed::Usage(units_error(e, spec)),
+                }
+            }
+        };
+    }
+
+    let summarize = flag(&m, "summarize");
+    let all = flag(&m, "all");
+    if summarize && all {
+        return Parsed::Usage("cannot both summarize and show all entries".into());
+    }
+    let mut max_depth = usize::MAX;
+    if let Some(text) = m.get_many::<String>("max-depth").and_then(|mut v| v.next_back()) {
+        match text.parse::<usize>() {
+            Ok(d) => max_depth = d,
+            Err(_) => return Parsed::Usage(format!("invalid maximum depth '{text}'")),
+        }
+        if summarize && max_depth != 0 {
+            return Parsed::Usage(format!(
+                "summarizing conflicts with --max-depth={max_depth}"
+            ));
+        }
+    }
+    if summarize {
+        max_depth = 0;
+    }
+
+    let measure = if flag(&m, "inodes") {
+        if !matches!(units, Units::Human { .. }) {
+            units = Units::parse("1").expect("valid");
+        }
+        Measure::Inodes
+    } else if flag(&m, "apparent-size") || flag(&m, "bytes") {
+        Measure::Apparent
+    } else {
+        Measure::Disk
+    };
+
+    // -L, -H/-D and -P: the last one wins.
+    let deref = ["dereference", "dereference-args", "no-dereference"]
+        .iter()
+        .filter_map(|id| last_index(&m, id).map(|i| (i, *id)))
+        .max()
+        .map(|(_, id)| id);
+    let follow = deref == Some("dereference");
+    let follow_args = deref == Some("dereference-args");
+
+    let mut patterns: Vec<String> = m
+        .get_many::<String>("exclude")
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    for file in m.get_many::<String>("exclude-from").into_iter().flatten() {
+        match std::fs::read(file) {
+            Ok(text) => patterns.extend(
+                String::from_utf8_lossy(&text)
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string),
+            ),
+            Err(e) => {
+                let e = fdu_platform::Errno::from(e);
+                return Parsed::Usage(format!(
+                    "cannot read exclude file {}: {e}",
+                    diag::quote(file.as_bytes())
+                ));
+            }
+        }
+    }
+    let exclude = if patterns.is_empty() {
+        None
+    } else {
+        match Exclude::new(&patterns) {
+            Ok(ex) => Some(ex),
+            Err(e) => return Parsed::Usage(e),
+        }
+    };
+
+    let backend = match BackendChoice::parse(m.get_one::<String>("backend").expect("defaulted"))
+        .expect("validated by clap")
+        .resolve()
+    {
+        Ok(kind) => kind,
+        Err(e) => return Parsed::Usage(e),
+    };
+    let threads = m
+        .get_one::<u16>("threads")
+        .map(|&n| usize::from(n))
+        .unwrap_or_else(default_threads);
+    let mut paths: Vec<Vec<u8>> = m
+        .get_many::<OsString>("paths")
+        .map(|v| v.cloned().map(os_bytes).collect())
+        .unwrap_or_default();
+    if paths.is_empty() {
+        paths.push(b".".to_vec());
+    }
+    if let Some(empty) = paths.iter().position(Vec::is_empty) {
+        let _ = empty;
+        return Parsed::Usage("invalid zero-length file name".into());
+    }
+    Parsed::Run(Box::new(Config {
+        scan: ScanOptions {
+            follow,
+            follow_args,
+            one_file_system: flag(&m, "one-file-system"),
+            count_links: flag(&m, "count-links"),
+            max_depth,
+            all,
+            threads,
+            exclude,
+            max_open_dirs: m.get_one::<u32>("max-open-dirs").map(|&n| n as usize),
+        },
+        measure,
+        units,
+        total: flag(&m, "total"),
+        null: flag(&m, "null"),
+        backend,
+        paths,
+    }))
+}
+
+/// The default worker count: twice the CPUs this process may run on, at
+/// least 4 and at most 16 (see README: warm scans gain little past the core
+/// count, cold ones keep gaining from requests in flight).
+pub fn default_threads() -> usize {
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cpus * 2).clamp(4, 16)
+}
+
+/// Writes du's lines, and goes quiet once stdout is closed.
+struct Printer<W: Write> {
+    out: W,
+    config_units: Units,
+    measure: Measure,
+    end: u8,
+    closed: bool,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> Printer<W> {
+    fn line(&mut self, totals: &Totals, path: &[u8]) {
+        if self.closed {
+            return;
+        }
+        self.buf.clear();
+        self.config_units
+            .format(self.measure.of(totals), &mut self.buf);
+        self.buf.push(b'\t');
+        self.buf.extend_from_slice(path);
+        self.buf.push(self.end);
+        if let Err(e) = self.out.write_all(&self.buf) {
+            self.fail(e);
+        }
+    }
+
+    fn fail(&mut self, e: io::Error) {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            diag::report(&format!("write error: {}", fdu_platform::Errno::from(e)));
+        }
+        self.closed = true;
+    }
+
+    fn finish(&mut self) {
+        if !self.closed {
+            if let Err(e) = self.out.flush() {
+                self.fail(e);
+            }
+        }
+    }
+}
+
+/// Run a parsed configuration, printing to stdout; returns the exit status.
+pub fn run(config: &Config) -> ExitStatus {
+    let stdout = io::stdout();
+    let mut printer = Printer {
+        out: io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
+        config_units: config.units,
+        measure: config.measure,
+        end: if config.null { 0 } else { b'\n' },
+        closed: false,
+        buf: Vec::new(),
+    };
+    let outcome = match config.backend {
+        #[cfg(target_os = "linux")]
+        BackendKind::Linux => scan(
+            &fdu_platform::linux::LinuxBackend,
+            &config.scan,
+            &config.paths,
+            |t, p| printer.line(t, p),
+        ),
+        #[cfg(not(target_os = "linux"))]
+        BackendKind::Linux => unreachable!("resolve() never picks linux here"),
+        BackendKind::Std => scan(
+            &fdu_platform::stdfs::StdBackend,
+            &config.scan,
+            &config.paths,
+            |t, p| printer.line(t, p),
+        ),
+    };
+    if config.total {
+        printer.line(&outcome.grand_total, b"total");
+    }
+    printer.finish();
+    if printer.closed && outcome.errors == 0 {
+        // A reader that went away (`fdu -a / | head`) is not an error.
+        return ExitStatus::Ok;
+    }
+    if outcome.errors > 0 {
+        ExitStatus::Partial
+    } else {
+        ExitStatus::Ok
+    }
+}
+
+/// Parse and run: the whole program.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
+    match parse(args) {
+        Parsed::Run(config) => run(&config),
+        Parsed::Print(text) => {
+            let _ = io::stdout().write_all(text.as_bytes());
+            ExitStatus::Ok
+        }
+        Parsed::Usage(message) => {
+            diag::report(&format!("{message} (try 'fdu --help')"));
+            ExitStatus::Usage
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! fdu: a parallel, du-compatible disk usage scanner.
+//!
+//! Module map:
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`cli`] | du's command line, option interplay, printing |
+//! | [`walk`] | the parallel walker: work-stealing deques, batches, termination, fd budget |
+//! | [`tree`] | the printed nodes, folding, hard-link charging, output order |
+//! | [`links`] | the sharded `(dev, ino)` set |
+//! | [`units`] | block sizes and du's rounding |
+//! | [`exclude`] | `--exclude` matching as du does it |
+//! | [`diag`] | one-line diagnostics and exit statuses |
+//!
+//! Every syscall is made by a backend of the `fdu-platform` crate; this
+//! crate has no `unsafe`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod diag;
+pub mod exclude;
+pub mod links;
+pub mod tree;
+pub mod units;
+pub mod walk;

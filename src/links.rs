@@ -1,0 +1,151 @@
+//! The hard-link set: every file system object that may be reached more
+//! than once, keyed by `(st_dev, st_ino)`.
+//!
+//! It is sharded by a hash of the key, each shard behind its own mutex, so
+//! workers only contend when they touch the same shard at the same instant;
+//! no thread sees every entry. Only entries that can repeat are inserted:
+//! non-directories with `nlink > 1`, plus (like du's `hash_all`) directories
+//! when several paths are given or symlinks are followed.
+//!
+//! A file's occurrences are all kept until the scan ends; it is then charged
+//! to the first occurrence in path order ([`crate::tree`]), so per-directory
+//! output never depends on which worker got there first.
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Mutex;
+
+use crate::tree::{NodeId, Totals};
+
+/// A fast hasher for keys that are already well-spread integers.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(26) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A `HashMap` with [`IdHasher`].
+pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+/// Every place one file was found, and what it weighs.
+#[derive(Debug)]
+pub struct Occurrences {
+    /// The file's sizes, counted once for all its names.
+    pub totals: Totals,
+    /// The nodes each occurrence would be charged to.
+    pub nodes: Vec<NodeId>,
+}
+
+enum Seen {
+    Dir,
+    File(Occurrences),
+}
+
+type Shard = IdMap<(u64, u64), Seen>;
+
+/// The sharded `(dev, ino)` set shared by every worker and path argument.
+pub struct LinkSet {
+    shards: Box<[Mutex<Shard>]>,
+    mask: u64,
+}
+
+impl LinkSet {
+    /// A set with enough shards for `threads` workers to rarely collide.
+    pub fn new(threads: usize) -> LinkSet {
+        let n = (threads * 8).next_power_of_two().max(16);
+        LinkSet {
+            shards: (0..n).map(|_| Mutex::new(IdMap::default())).collect(),
+            mask: n as u64 - 1,
+        }
+    }
+
+    fn shard(&self, id: (u64, u64)) -> std::sync::MutexGuard<'_, Shard> {
+        let mut h = IdHasher::default();
+        h.write_u64(id.0);
+        h.write_u64(id.1);
+        let i = (h.finish() >> 40) & self.mask;
+        self.shards[i as usize]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Claim a directory: true the first time `id` is seen.
+    pub fn claim_dir(&self, id: (u64, u64)) -> bool {
+        let mut shard = self.shard(id);
+        if shard.contains_key(&id) {
+            return false;
+        }
+        shard.insert(id, Seen::Dir);
+        true
+    }
+
+    /// Record one occurrence of a file that may have other names.
+    pub fn record_file(&self, id: (u64, u64), totals: Totals, node: NodeId) {
+        let mut shard = self.shard(id);
+        match shard.get_mut(&id) {
+            Some(Seen::File(occ)) => occ.nodes.push(node),
+            Some(Seen::Dir) => {}
+            None => {
+                shard.insert(
+                    id,
+                    Seen::File(Occurrences {
+                        totals,
+                        nodes: vec![node],
+                    }),
+                );
+            }
+        }
+    }
+
+    /// Take every file's occurrences out of the set (directories stay
+    /// claimed, so later path arguments still skip them).
+    pub fn drain_files(&self) -> Vec<Occurrences> {
+        let mut out = Vec::new();
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            for seen in shard.values_mut() {
+                if let Seen::File(occ) = seen {
+                    out.push(Occurrences {
+                        totals: occ.totals,
+                        nodes: std::mem::take(&mut occ.nodes),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directories_are_claimed_once_and_files_collect_occurrences() {
+        let set = LinkSet::new(2);
+        assert!(set.claim_dir((1, 2)));
+        assert!(!set.claim_dir((1, 2)));
+        assert!(set.claim_dir((2, 2)), "same inode on another device");
+        let t = Totals {
+            disk: 4096,
+            apparent: 10,
+            inodes: 1,
+        };
+        set.record_file((1, 9), t, NodeId::new(0, 3));
+        set.record_file((1, 9), t, NodeId::new(1, 1));
+        let occ = set.drain_files();
+        assert_eq!(occ.len(), 1);
+        assert_eq!(occ[0].nodes.len(), 2);
+        assert_eq!(occ[0].totals, t);
+    }
+}

@@ -1,0 +1,705 @@
+//! The parallel walker.
+//!
+//! ```text
+//!  main thread                         workers 1..=N (scoped threads)
+//!  -----------                         ------------------------------
+//!  for each path argument, in order:   loop:
+//!    stat it, make its node              pop own deque (LIFO, depth first)
+//!    open it, push List ----+            else steal: injector, then others (FIFO end)
+//!    wait until pending = 0 |            run the task:
+//!                           +-------->     List/Dir  open, getdents64, cut names into
+//!  resolve hard links                                 batches; stat them inline, or push
+//!  print the tree                                     a Stat batch when the deque runs low
+//!                                          Stat      statx each name relative to the dir fd,
+//!                                                    charge sizes, push a Dir per subdirectory
+//!                                        pending -= 1 (the last one wakes the main thread)
+//! ```
+//!
+//! * **Depth first, LIFO.** A worker always continues with the task it pushed
+//!   last: the deepest directory. That keeps the number of pending tasks (and
+//!   of open directory fds) proportional to depth times fan-out of the path
+//!   being walked, not to the size of the tree. Thieves take from the other
+//!   end: the shallowest, largest pieces of work.
+//! * **Huge directories are shared.** Names are cut into batches of
+//!   [`BATCH`]; while the lister's deque is short, batches are pushed for
+//!   other workers to steal, so a directory of a million entries is stat'ed by
+//!   every worker.
+//! * **Termination** is one atomic count of tasks pushed and not yet finished.
+//!   Workers touch it once per task (a directory or a batch), never per entry,
+//!   and no lock is taken on the hot path.
+//! * **Bounded fds.** Every open directory is counted; past the budget, new
+//!   subdirectory tasks keep only the path (names chained up to the argument)
+//!   and reopen their parent from the argument down when they run, so no scan
+//!   fails for lack of descriptors, at any depth.
+use std::ffi::{CStr, CString};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use bumpalo::Bump;
+use crossbeam_deque::{Injector, Steal, Stealer, Worker as Deque};
+use crossbeam_utils::Backoff;
+
+use fdu_platform::{Backend, Errno, Follow, Kind, Meta};
+
+use crate::diag;
+use crate::exclude::Exclude;
+use crate::links::LinkSet;
+use crate::tree::{NodeId, NodeTable, Nodes, Totals, Tree};
+
+/// Names per stat batch: small enough to spread a huge directory over every
+/// worker, large enough that the task overhead is noise next to the syscalls.
+pub const BATCH: usize = 256;
+
+/// A lister pushes batches for others only while its deque holds fewer tasks.
+const SPILL_BELOW: usize = 4;
+
+/// What to scan and what to count: du's options, resolved.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    /// Follow every symlink (`-L`).
+    pub follow: bool,
+    /// Follow symlinks given on the command line (`-H`, `-D`, implied by `-L`).
+    pub follow_args: bool,
+    /// Skip entries on other file systems than their argument (`-x`).
+    pub one_file_system: bool,
+    /// Count every hard link (`-l`).
+    pub count_links: bool,
+    /// Deepest level printed; the arguments are level 0 (`-s` is 0).
+    pub max_depth: usize,
+    /// Print files too (`-a`).
+    pub all: bool,
+    /// Worker threads.
+    pub threads: usize,
+    /// `--exclude` patterns.
+    pub exclude: Option<Exclude>,
+    /// Budget of directory fds open at once (default: half the fd limit).
+    pub max_open_dirs: Option<usize>,
+}
+
+/// What the scan counted, besides the printed lines.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct ScanOutcome {
+    /// Entries that could not be read (each reported on stderr).
+    pub errors: u64,
+    /// Sum over every argument (`-c`).
+    pub grand_total: Totals,
+    /// Entries stat'ed.
+    pub entries: u64,
+    /// Directories listed.
+    pub dirs: u64,
+}
+
+/// A directory's place in the tree: its name and its parent's. Kept only
+/// while tasks below it are pending; used to print paths and to reopen
+/// directories whose fd was closed to stay within the fd budget.
+struct PathNode {
+    parent: Option<Arc<PathNode>>,
+    /// The component name; for a path argument, the path as given.
+    name: CString,
+}
+
+impl PathNode {
+    /// Write the printed path of this directory (and `leaf` below it).
+    fn display(&self, leaf: Option<&[u8]>, out: &mut Vec<u8>) {
+        let mut chain: Vec<&PathNode> = Vec::new();
+        let mut node = self;
+        chain.push(node);
+        while let Some(parent) = &node.parent {
+            node = parent;
+            chain.push(node);
+        }
+        out.clear();
+        out.extend_from_slice(&root_display(node.name.as_bytes()));
+        for n in chain.iter().rev().skip(1) {
+            join(out, n.name.as_bytes());
+        }
+        if let Some(leaf) = leaf {
+            join(out, leaf);
+        }
+    }
+
+    fn display_owned(&self, leaf: Option<&[u8]>) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.display(leaf, &mut out);
+        out
+    }
+}
+
+/// Append a component the way fts builds `fts_path`.
+fn join(path: &mut Vec<u8>, name: &[u8]) {
+    if path.last() != Some(&b'/') {
+        path.push(b'/');
+    }
+    path.extend_from_slice(name);
+}
+
+/// A path argument as du prints it: two or more trailing slashes become one.
+pub fn root_display(arg: &[u8]) -> Vec<u8> {
+    let mut len = arg.len();
+    if len > 2 && arg[len - 1] == b'/' {
+        while len > 1 && arg[len - 2] == b'/' {
+            len -= 1;
+        }
+    }
+    arg[..len].to_vec()
+}
+
+/// An open directory and what its entries are charged to.
+struct OpenDir<B: Backend> {
+    fd: B::Dir,
+    path: Arc<PathNode>,
+    /// Level of the directory (arguments are 0).
+    depth: usize,
+    /// The printed node its entries fold into.
+    target: NodeId,
+    open_count: Arc<AtomicUsize>,
+}
+
+impl<B: Backend> Drop for OpenDir<B> {
+    fn drop(&mut self) {
+        self.open_count.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// How a subdirectory task reaches its parent.
+enum Parent<B: Backend> {
+    /// The parent's fd is still open.
+    Open(Arc<OpenDir<B>>),
+    /// Over the fd budget: reopen the parent by its chain of names.
+    Closed(Arc<PathNode>),
+}
+
+/// Names of one directory, NUL-terminated, back to back.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+impl Batch {
+    fn push(&mut self, name: &CStr) {
+        self.bytes.extend_from_slice(name.to_bytes_with_nul());
+        self.len += 1;
+    }
+    fn iter(&self) -> impl Iterator<Item = &CStr> {
+        self.bytes
+            .split_inclusive(|&b| b == 0)
+            .filter_map(|n| CStr::from_bytes_with_nul(n).ok())
+    }
+}
+
+enum Task<B: Backend> {
+    /// List a directory that is already open (a path argument).
+    List(Arc<OpenDir<B>>),
+    /// Open a subdirectory, then list it.
+    Dir {
+        parent: Parent<B>,
+        name: CString,
+        depth: usize,
+        target: NodeId,
+    },
+    /// Stat a batch of a directory's entries.
+    Stat { dir: Arc<OpenDir<B>>, batch: Batch },
+}
+
+/// State every worker sees.
+struct Shared<'s, B: Backend> {
+    backend: &'s B,
+    opts: &'s ScanOptions,
+    injector: Injector<Task<B>>,
+    stealers: Vec<Stealer<Task<B>>>,
+    pending: AtomicUsize,
+    idle: (Mutex<()>, Condvar),
+    shutdown: AtomicBool,
+    open_dirs: Arc<AtomicUsize>,
+    max_open: usize,
+    links: LinkSet,
+    /// Insert directories in the link set (several arguments, or `-L`).
+    hash_dirs: bool,
+    /// Insert every file, not only multiply-linked ones.
+    hash_all_files: bool,
+    /// `st_dev` of the argument being scanned (`-x`).
+    root_dev: AtomicU64,
+    follow: Follow,
+}
+
+impl<'s, B: Backend> Shared<'s, B> {
+    fn push(&self, deque: &Deque<Task<B>>, task: Task<B>) {
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        deque.push(task);
+    }
+
+    fn finish(&self) {
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _guard = self.idle.0.lock().unwrap_or_else(|p| p.into_inner());
+            self.idle.1.notify_all();
+        }
+    }
+
+    fn wait_idle(&self) {
+        let mut guard = self.idle.0.lock().unwrap_or_else(|p| p.into_inner());
+        while self.pending.load(Ordering::Acquire) != 0 {
+            guard = self
+                .idle
+                .1
+                .wait_timeout(guard, Duration::from_millis(5))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    /// Reopen a directory whose fd was closed, from its argument down.
+    fn reopen(&self, path: &PathNode) -> Result<B::Dir, Errno> {
+        let mut chain: Vec<&PathNode> = Vec::new();
+        let mut node = path;
+        chain.push(node);
+        while let Some(parent) = &node.parent {
+            node = parent;
+            chain.push(node);
+        }
+        let root = chain.pop().expect("the chain holds at least the node");
+        let mut dir = self.backend.open_path(os_path(root.name.as_bytes()))?;
+        while let Some(next) = chain.pop() {
+            dir = self.backend.open_at(&dir, &next.name, self.follow)?;
+        }
+        Ok(dir)
+    }
+}
+
+#[cfg(unix)]
+fn os_path(bytes: &[u8]) -> &Path {
+    Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn os_path(bytes: &[u8]) -> &Path {
+    Path::new(std::str::from_utf8(bytes).unwrap_or_default())
+}
+
+/// Counters a worker keeps for itself.
+#[derive(Clone, Copy, Default, Debug)]
+struct WorkerStats {
+    entries: u64,
+    dirs: u64,
+    errors: u64,
+}
+
+/// Everything a worker owns except its listing buffer, so that the listing
+/// callback can borrow it while the backend borrows the buffer.
+struct Ctx<'s, 'a, B: Backend> {
+    shared: &'s Shared<'s, B>,
+    deque: Deque<Task<B>>,
+    index: usize,
+    table: NodeTable<'a>,
+    stats: WorkerStats,
+    path: Vec<u8>,
+}
+
+struct Worker<'s, 'a, B: Backend> {
+    lister: B::Lister,
+    ctx: Ctx<'s, 'a, B>,
+}
+
+impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
+    fn run(mut self) -> (Nodes<'a>, WorkerStats) {
+        let shared = self.ctx.shared;
+        let backoff = Backoff::new();
+        let mut nap = Duration::from_micros(20);
+        loop {
+            if let Some(task) = self.ctx.find_task() {
+                self.execute(task);
+                shared.finish();
+                backoff.reset();
+                nap = Duration::from_micros(20);
+                continue;
+            }
+            if shared.shutdown.load(Ordering::Acquire) {
+                break;
+            }
+            if backoff.is_completed() {
+                std::thread::sleep(nap);
+                nap = (nap * 2).min(Duration::from_millis(1));
+            } else {
+                backoff.snooze();
+            }
+        }
+        (self.ctx.table.into_nodes(), self.ctx.stats)
+    }
+
+    fn execute(&mut self, task: Task<B>) {
+        match task {
+            Task::List(dir) => self.list(dir),
+            Task::Dir {
+                parent,
+                name,
+                depth,
+                target,
+            } => {
+                let shared = self.ctx.shared;
+                let (opened, parent_path) = match parent {
+                    Parent::Open(p) => (
+                        shared.backend.open_at(&p.fd, &name, shared.follow),
+                        p.path.clone(),
+                    ),
+                    Parent::Closed(path) => (
+                        shared
+                            .reopen(&path)
+                            .and_then(|d| shared.backend.open_at(&d, &name, shared.follow)),
+                        path,
+                    ),
+                };
+                let path = Arc::new(PathNode {
+                    parent: Some(parent_path),
+                    name,
+                });
+                match opened {
+                    Ok(fd) => {
+                        shared.open_dirs.fetch_add(1, Ordering::Relaxed);
+                        self.list(Arc::new(OpenDir {
+                            fd,
+                            path,
+                            depth,
+                            target,
+                            open_count: shared.open_dirs.clone(),
+                        }));
+                    }
+                    Err(e) => {
+                        self.ctx.stats.errors += 1;
+                        diag::cannot_read(&path.display_owned(None), e);
+                    }
+                }
+            }
+            Task::Stat { dir, batch } => self.ctx.stat_batch(&dir, &batch),
+        }
+    }
+
+    fn list(&mut self, dir: Arc<OpenDir<B>>) {
+        let Worker { lister, ctx } = self;
+        ctx.stats.dirs += 1;
+        let mut batch = Batch::default();
+        let listed = ctx.shared.backend.list(&dir.fd, lister, |name| {
+            batch.push(name);
+            if batch.len >= BATCH {
+                let full = std::mem::take(&mut batch);
+                ctx.spill_or_stat(&dir, full);
+            }
+        });
+        if let Err(e) = listed {
+            ctx.stats.errors += 1;
+            diag::cannot_read(&dir.path.display_owned(None), e);
+        }
+        ctx.stat_batch(&dir, &batch);
+    }
+}
+
+impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
+    fn find_task(&mut self) -> Option<Task<B>> {
+        if let Some(task) = self.deque.pop() {
+            return Some(task);
+        }
+        let shared = self.shared;
+        loop {
+            let mut retry = false;
+            match shared.injector.steal_batch_and_pop(&self.deque) {
+                Steal::Success(task) => return Some(task),
+                Steal::Retry => retry = true,
+                Steal::Empty => {}
+            }
+            let n = shared.stealers.len();
+            for k in 1..n {
+                match shared.stealers[(self.index + k) % n].steal() {
+                    Steal::Success(task) => return Some(task),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            if !retry {
+                return None;
+            }
+        }
+    }
+
+    fn spill_or_stat(&mut self, dir: &Arc<OpenDir<B>>, batch: Batch) {
+        if self.deque.len() < SPILL_BELOW {
+            let task = Task::Stat {
+                dir: dir.clone(),
+                batch,
+            };
+            self.shared.push(&self.deque, task);
+        } else {
+            self.stat_batch(dir, &batch);
+        }
+    }
+
+    fn stat_batch(&mut self, dir: &Arc<OpenDir<B>>, batch: &Batch) {
+        if batch.len == 0 {
+            return;
+        }
+        let shared = self.shared;
+        let opts = shared.opts;
+        let depth = dir.depth + 1;
+        let printed = depth <= opts.max_depth;
+        let mut folded = Totals::default();
+        let mut dir_path_len = None;
+        for name in batch.iter() {
+            let bytes = name.to_bytes();
+            if let Some(exclude) = &opts.exclude {
+                let len = *dir_path_len.get_or_insert_with(|| {
+                    dir.path.display(None, &mut self.path);
+                    self.path.len()
+                });
+                self.path.truncate(len);
+                join(&mut self.path, bytes);
+                if exclude.matches(&self.path) {
+                    continue;
+                }
+            }
+            self.stats.entries += 1;
+            let meta = match shared.backend.stat_at(&dir.fd, name, shared.follow) {
+                Ok(meta) => meta,
+                Err(e) => {
+                    self.stat_failed(dir, name, e);
+                    continue;
+                }
+            };
+            if opts.one_file_system && meta.dev != shared.root_dev.load(Ordering::Relaxed) {
+                continue;
+            }
+            let totals = Totals::of(&meta);
+            let is_dir = meta.kind == Kind::Dir;
+            if !opts.count_links {
+                if is_dir {
+                    if shared.hash_dirs && !shared.links.claim_dir(meta.id()) {
+                        continue;
+                    }
+                } else if meta.nlink > 1 || shared.hash_all_files {
+                    let node = if opts.all && printed {
+                        self.table
+                            .add_file(dir.target, bytes, Totals::default(), true)
+                    } else {
+                        dir.target
+                    };
+                    shared.links.record_file(meta.id(), totals, node);
+                    continue;
+                }
+            }
+            if is_dir {
+                let target = if printed {
+                    self.table.add_dir(dir.target, bytes, totals)
+                } else {
+                    folded.add(&totals);
+                    dir.target
+                };
+                let parent = if shared.open_dirs.load(Ordering::Relaxed) < shared.max_open {
+                    Parent::Open(dir.clone())
+                } else {
+                    Parent::Closed(dir.path.clone())
+                };
+                let task = Task::Dir {
+                    parent,
+                    name: name.to_owned(),
+                    depth,
+                    target,
+                };
+                shared.push(&self.deque, task);
+            } else if opts.all && printed {
+                self.table.add_file(dir.target, bytes, totals, false);
+            } else {
+                folded.add(&totals);
+            }
+        }
+        if folded != Totals::default() {
+            self.table.charge(dir.target, &folded);
+        }
+    }
+
+    fn stat_failed(&mut self, dir: &OpenDir<B>, name: &CStr, e: Errno) {
+        let shared = self.shared;
+        if e == Errno::NOENT && shared.follow == Follow::Yes {
+            // du's wording for a dangling symlink under -L: no reason given.
+            if let Ok(m) = shared.backend.stat_at(&dir.fd, name, Follow::No) {
+                if m.kind == Kind::Symlink {
+                    self.stats.errors += 1;
+                    diag::cannot_access(&dir.path.display_owned(Some(name.to_bytes())), None);
+                    return;
+                }
+            }
+        }
+        self.stats.errors += 1;
+        diag::cannot_access(&dir.path.display_owned(Some(name.to_bytes())), Some(e));
+    }
+}
+
+/// Scan `paths` (in order, as du does) and call `line(totals, path)` for
+/// every line du would print, in du's order made deterministic: per
+/// argument, children before their parent, siblings by name.
+pub fn scan<B: Backend>(
+    backend: &B,
+    opts: &ScanOptions,
+    paths: &[Vec<u8>],
+    line: impl FnMut(&Totals, &[u8]),
+) -> ScanOutcome {
+    let threads = opts.threads.max(1);
+    let fd_limit = fdu_platform::limits::raise_nofile();
+    let max_open = opts.max_open_dirs.unwrap_or_else(|| {
+        let budget = fd_limit.saturating_sub(64) / 2;
+        budget.clamp(8, 1 << 16) as usize
+    });
+    let follow = if opts.follow { Follow::Yes } else { Follow::No };
+    let arg_follow = if opts.follow || opts.follow_args {
+        Follow::Yes
+    } else {
+        Follow::No
+    };
+    let several = paths.len() > 1;
+    let mut arenas: Vec<Bump> = (0..=threads).map(|_| Bump::new()).collect();
+    let (main_arena, worker_arenas) = arenas.split_first_mut().expect("one arena per table");
+    let mut main = NodeTable::new(0, main_arena);
+    let mut main_errors = 0u64;
+
+    // Stat the arguments first: whether one of them is a file decides how
+    // much the hard-link set must track.
+    let metas: Vec<Result<Meta, Errno>> = paths
+        .iter()
+        .map(|p| backend.stat_path(os_path(p), arg_follow))
+        .collect();
+    let file_arg = metas
+        .iter()
+        .any(|m| matches!(m, Ok(m) if m.kind != Kind::Dir));
+
+    let deques: Vec<Deque<Task<B>>> = (0..threads).map(|_| Deque::new_lifo()).collect();
+    let shared = Shared {
+        backend,
+        opts,
+        injector: Injector::new(),
+        stealers: deques.iter().map(Deque::stealer).collect(),
+        pending: AtomicUsize::new(0),
+        idle: (Mutex::new(()), Condvar::new()),
+        shutdown: AtomicBool::new(false),
+        open_dirs: Arc::new(AtomicUsize::new(0)),
+        max_open,
+        links: LinkSet::new(threads),
+        hash_dirs: several || opts.follow,
+        hash_all_files: opts.follow || (several && file_arg),
+        root_dev: AtomicU64::new(0),
+        follow,
+    };
+
+    let mut outcome = ScanOutcome::default();
+    let tables = std::thread::scope(|scope| {
+        let shared = &shared;
+        let handles: Vec<_> = deques
+            .into_iter()
+            .zip(worker_arenas.iter_mut())
+            .enumerate()
+            .map(|(i, (deque, arena))| {
+                scope.spawn(move || {
+                    let arena: &Bump = arena;
+                    let worker = Worker {
+                        lister: shared.backend.lister(),
+                        ctx: Ctx {
+                            shared,
+                            deque,
+                            index: i,
+                            table: NodeTable::new(i + 1, arena),
+                            stats: WorkerStats::default(),
+                            path: Vec::new(),
+                        },
+                    };
+                    worker.run()
+                })
+            })
+            .collect();
+
+        for (arg, meta) in paths.iter().zip(metas) {
+            let display = root_display(arg);
+            if opts.exclude.as_ref().is_some_and(|ex| ex.matches(&display)) {
+                continue;
+            }
+            let meta = match meta {
+                Ok(meta) => meta,
+                Err(e) => {
+                    main_errors += 1;
+                    let dangling = e == Errno::NOENT
+                        && arg_follow == Follow::Yes
+                        && backend
+                            .stat_path(os_path(arg), Follow::No)
+                            .is_ok_and(|m| m.kind == Kind::Symlink);
+                    diag::cannot_access(arg, (!dangling).then_some(e));
+                    continue;
+                }
+            };
+            let totals = Totals::of(&meta);
+            let is_dir = meta.kind == Kind::Dir;
+            let tracked = !opts.count_links && !is_dir && (meta.nlink > 1 || shared.hash_all_files);
+            if !opts.count_links && is_dir && shared.hash_dirs && !shared.links.claim_dir(meta.id())
+            {
+                continue;
+            }
+            let root = if tracked {
+                let node = main.add_root(&display, Totals::default(), true);
+                shared.links.record_file(meta.id(), totals, node);
+                node
+            } else {
+                main.add_root(&display, totals, false)
+            };
+            if !is_dir {
+                continue;
+            }
+            shared.root_dev.store(meta.dev, Ordering::Relaxed);
+            let path = Arc::new(PathNode {
+                parent: None,
+                name: CString::new(arg.clone()).unwrap_or_default(),
+            });
+            match backend.open_path(os_path(arg)) {
+                Ok(fd) => {
+                    shared.open_dirs.fetch_add(1, Ordering::Relaxed);
+                    let dir = Arc::new(OpenDir {
+                        fd,
+                        path,
+                        depth: 0,
+                        target: root,
+                        open_count: shared.open_dirs.clone(),
+                    });
+                    shared.pending.fetch_add(1, Ordering::Relaxed);
+                    shared.injector.push(Task::List(dir));
+                    shared.wait_idle();
+                }
+                Err(e) => {
+                    main_errors += 1;
+                    diag::cannot_read(&display, e);
+                }
+            }
+        }
+        shared.shutdown.store(true, Ordering::Release);
+        let mut tables = vec![main.into_nodes()];
+        for handle in handles {
+            let (table, stats) = handle.join().expect("a worker panicked");
+            outcome.errors += stats.errors;
+            outcome.entries += stats.entries;
+            outcome.dirs += stats.dirs;
+            tables.push(table);
+        }
+        tables
+    });
+    outcome.errors += main_errors;
+    let tree = Tree::assemble(&tables, shared.links.drain_files());
+    outcome.grand_total = tree.emit(line);
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::root_display;
+
+    #[test]
+    fn trailing_slashes_collapse_like_fts() {
+        assert_eq!(root_display(b"d//"), b"d/");
+        assert_eq!(root_display(b"d/"), b"d/");
+        assert_eq!(root_display(b"//"), b"//");
+        assert_eq!(root_display(b"/"), b"/");
+        assert_eq!(root_display(b"a///"), b"a/");
+    }
+}
