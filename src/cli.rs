@@ -257,7 +257,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         return Parsed::Usage("cannot both summarize and show all entries".into());
     }
     let mut max_depth = usize::MAX;
-    if let Some(text) = m.get_many::<String>("max-depth").and_then(|mut v| v.next_back()) {
+    if let Some(text) = m
+        .get_many::<String>("max-depth")
+        .and_then(|mut v| v.next_back())
+    {
         match text.parse::<usize>() {
             Ok(d) => max_depth = d,
             Err(_) => return Parsed::Usage(format!("invalid maximum depth '{text}'")),

@@ -98,6 +98,8 @@ struct PathNode {
     parent: Option<Arc<PathNode>>,
     /// The component name; for a path argument, the path as given.
     name: CString,
+    /// `(st_dev, st_ino)`, to detect cycles under `-L -l`.
+    id: (u64, u64),
 }
 
 impl PathNode {
@@ -117,6 +119,20 @@ impl PathNode {
         }
         if let Some(leaf) = leaf {
             join(out, leaf);
+        }
+    }
+
+    /// Whether this directory or one of its ancestors is `id`.
+    fn has_ancestor(&self, id: (u64, u64)) -> bool {
+        let mut node = self;
+        loop {
+            if node.id == id {
+                return true;
+            }
+            match &node.parent {
+                Some(parent) => node = parent,
+                None => return false,
+            }
         }
     }
 
@@ -197,6 +213,7 @@ enum Task<B: Backend> {
     Dir {
         parent: Parent<B>,
         name: CString,
+        id: (u64, u64),
         depth: usize,
         target: NodeId,
     },
@@ -334,6 +351,7 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
             Task::Dir {
                 parent,
                 name,
+                id,
                 depth,
                 target,
             } => {
@@ -353,6 +371,7 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
                 let path = Arc::new(PathNode {
                     parent: Some(parent_path),
                     name,
+                    id,
                 });
                 match opened {
                     Ok(fd) => {
@@ -469,7 +488,13 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
             }
             let totals = Totals::of(&meta);
             let is_dir = meta.kind == Kind::Dir;
-            if !opts.count_links {
+            if opts.count_links {
+                // No link set to catch a symlink back to an ancestor: check
+                // the chain, as fts's tight cycle check does for du.
+                if is_dir && opts.follow && dir.path.has_ancestor(meta.id()) {
+                    continue;
+                }
+            } else {
                 if is_dir {
                     if shared.hash_dirs && !shared.links.claim_dir(meta.id()) {
                         continue;
@@ -500,6 +525,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
                 let task = Task::Dir {
                     parent,
                     name: name.to_owned(),
+                    id: meta.id(),
                     depth,
                     target,
                 };
@@ -652,6 +678,7 @@ pub fn scan<B: Backend>(
             let path = Arc::new(PathNode {
                 parent: None,
                 name: CString::new(arg.clone()).unwrap_or_default(),
+                id: meta.id(),
             });
             match backend.open_path(os_path(arg)) {
                 Ok(fd) => {
