@@ -11,7 +11,7 @@ use crate::diag::{self, ExitStatus};
 use crate::exclude::Exclude;
 use crate::tree::Totals;
 use crate::units::{Units, UnitsError};
-use crate::walk::{scan, ScanOptions};
+use crate::walk::{scan, ScanOptions, ScanOutcome};
 
 /// What is counted: du's `--apparent-size`, `--inodes` or disk usage.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -52,6 +52,8 @@ pub struct Config {
     pub backend: BackendKind,
     /// Paths to scan, as given (default `.`).
     pub paths: Vec<Vec<u8>>,
+    /// Print scan statistics on stderr (`--stats`).
+    pub stats: bool,
 }
 
 fn command() -> Command {
@@ -134,6 +136,7 @@ fn command() -> Command {
                 .value_parser(clap::value_parser!(u32).range(1..))
                 .hide(true),
         )
+        .arg(flag("stats").long("stats").help("after the scan, print counts, syscalls by kind and per-worker balance on stderr"))
         .arg(flag("help").long("help").help("display this help and exit"))
         .arg(flag("version").long("version").help("output version information and exit"))
         .arg(
@@ -365,6 +368,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         null: flag(&m, "null"),
         backend,
         paths,
+        stats: flag(&m, "stats"),
     }))
 }
 
@@ -429,6 +433,7 @@ pub fn run(config: &Config) -> ExitStatus {
         closed: false,
         buf: Vec::new(),
     };
+    let started = std::time::Instant::now();
     let outcome = match config.backend {
         #[cfg(target_os = "linux")]
         BackendKind::Linux => scan(
@@ -450,6 +455,9 @@ pub fn run(config: &Config) -> ExitStatus {
         printer.line(&outcome.grand_total, b"total");
     }
     printer.finish();
+    if config.stats {
+        print_stats(config, &outcome, started.elapsed());
+    }
     if printer.closed && outcome.errors == 0 {
         // A reader that went away (`fdu -a / | head`) is not an error.
         return ExitStatus::Ok;
@@ -459,6 +467,52 @@ pub fn run(config: &Config) -> ExitStatus {
     } else {
         ExitStatus::Ok
     }
+}
+
+fn backend_name(kind: BackendKind) -> &'static str {
+    match kind {
+        BackendKind::Linux => "linux",
+        BackendKind::Std => "std",
+    }
+}
+
+/// `--stats`: what the scan did, on stderr, after the output.
+fn print_stats(config: &Config, outcome: &ScanOutcome, elapsed: std::time::Duration) {
+    let s = &outcome.sum;
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        s.entries as f64 / secs
+    } else {
+        0.0
+    };
+    let mut text = format!(
+        "fdu: stats: backend {}, {} threads\n\
+         entries      {}\n\
+         directories  {}\n\
+         errors       {}\n\
+         elapsed      {:.3} s\n\
+         entries/s    {:.0}\n\
+         syscalls     openat {}  getdents64 {}  statx {}  close {}  io_uring_enter 0\n\
+         worker  entries  dirs  steals\n",
+        backend_name(config.backend),
+        outcome.workers.len(),
+        s.entries,
+        s.dirs,
+        s.errors,
+        secs,
+        rate,
+        s.openat,
+        s.getdents,
+        s.statx,
+        s.openat,
+    );
+    for (i, w) in outcome.workers.iter().enumerate() {
+        text.push_str(&format!(
+            "{i:>6}  {:>7}  {:>4}  {:>6}\n",
+            w.entries, w.dirs, w.steals
+        ));
+    }
+    let _ = io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// Parse and run: the whole program.

@@ -79,16 +79,16 @@ pub struct ScanOptions {
 }
 
 /// What the scan counted, besides the printed lines.
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Default, Debug)]
 pub struct ScanOutcome {
     /// Entries that could not be read (each reported on stderr).
     pub errors: u64,
     /// Sum over every argument (`-c`).
     pub grand_total: Totals,
-    /// Entries stat'ed.
-    pub entries: u64,
-    /// Directories listed.
-    pub dirs: u64,
+    /// What each worker did, in worker order (for `--stats`).
+    pub workers: Vec<WorkerStats>,
+    /// Everything, the path arguments handled by the main thread included.
+    pub sum: WorkerStats,
 }
 
 /// A directory's place in the tree: its name and its parent's. Kept only
@@ -268,7 +268,7 @@ impl<'s, B: Backend> Shared<'s, B> {
     }
 
     /// Reopen a directory whose fd was closed, from its argument down.
-    fn reopen(&self, path: &PathNode) -> Result<B::Dir, Errno> {
+    fn reopen(&self, path: &PathNode, stats: &mut WorkerStats) -> Result<B::Dir, Errno> {
         let mut chain: Vec<&PathNode> = Vec::new();
         let mut node = path;
         chain.push(node);
@@ -277,6 +277,7 @@ impl<'s, B: Backend> Shared<'s, B> {
             chain.push(node);
         }
         let root = chain.pop().expect("the chain holds at least the node");
+        stats.openat += 1 + chain.len() as u64;
         let mut dir = self.backend.open_path(os_path(root.name.as_bytes()))?;
         while let Some(next) = chain.pop() {
             dir = self.backend.open_at(&dir, &next.name, self.follow)?;
@@ -295,12 +296,36 @@ fn os_path(bytes: &[u8]) -> &Path {
     Path::new(std::str::from_utf8(bytes).unwrap_or_default())
 }
 
-/// Counters a worker keeps for itself.
+/// Counters a worker keeps for itself (plain integers: no sharing, so
+/// keeping them costs an add per syscall whether `--stats` is on or not).
 #[derive(Clone, Copy, Default, Debug)]
-struct WorkerStats {
-    entries: u64,
-    dirs: u64,
-    errors: u64,
+pub struct WorkerStats {
+    /// Entries stat'ed.
+    pub entries: u64,
+    /// Directories listed.
+    pub dirs: u64,
+    /// Entries that could not be read.
+    pub errors: u64,
+    /// Tasks taken from another worker's deque.
+    pub steals: u64,
+    /// `openat` calls (each opened fd is closed once: also the `close` count).
+    pub openat: u64,
+    /// `getdents64` calls.
+    pub getdents: u64,
+    /// `statx` calls.
+    pub statx: u64,
+}
+
+impl WorkerStats {
+    fn add(&mut self, o: &WorkerStats) {
+        self.entries += o.entries;
+        self.dirs += o.dirs;
+        self.errors += o.errors;
+        self.steals += o.steals;
+        self.openat += o.openat;
+        self.getdents += o.getdents;
+        self.statx += o.statx;
+    }
 }
 
 /// Everything a worker owns except its listing buffer, so that the listing
@@ -356,6 +381,7 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
                 target,
             } => {
                 let shared = self.ctx.shared;
+                self.ctx.stats.openat += 1;
                 let (opened, parent_path) = match parent {
                     Parent::Open(p) => (
                         shared.backend.open_at(&p.fd, &name, shared.follow),
@@ -363,7 +389,7 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
                     ),
                     Parent::Closed(path) => (
                         shared
-                            .reopen(&path)
+                            .reopen(&path, &mut self.ctx.stats)
                             .and_then(|d| shared.backend.open_at(&d, &name, shared.follow)),
                         path,
                     ),
@@ -405,7 +431,8 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
                 ctx.spill_or_stat(&dir, full);
             }
         });
-        if let Err(e) = listed {
+        ctx.stats.getdents += listed.reads;
+        if let Some(e) = listed.error {
             ctx.stats.errors += 1;
             diag::cannot_read(&dir.path.display_owned(None), e);
         }
@@ -429,7 +456,10 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
             let n = shared.stealers.len();
             for k in 1..n {
                 match shared.stealers[(self.index + k) % n].steal() {
-                    Steal::Success(task) => return Some(task),
+                    Steal::Success(task) => {
+                        self.stats.steals += 1;
+                        return Some(task);
+                    }
                     Steal::Retry => retry = true,
                     Steal::Empty => {}
                 }
@@ -476,6 +506,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
                 }
             }
             self.stats.entries += 1;
+            self.stats.statx += 1;
             let meta = match shared.backend.stat_at(&dir.fd, name, shared.follow) {
                 Ok(meta) => meta,
                 Err(e) => {
@@ -545,6 +576,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
         let shared = self.shared;
         if e == Errno::NOENT && shared.follow == Follow::Yes {
             // du's wording for a dangling symlink under -L: no reason given.
+            self.stats.statx += 1;
             if let Ok(m) = shared.backend.stat_at(&dir.fd, name, Follow::No) {
                 if m.kind == Kind::Symlink {
                     self.stats.errors += 1;
@@ -583,10 +615,12 @@ pub fn scan<B: Backend>(
     let mut arenas: Vec<Bump> = (0..=threads).map(|_| Bump::new()).collect();
     let (main_arena, worker_arenas) = arenas.split_first_mut().expect("one arena per table");
     let mut main = NodeTable::new(0, main_arena);
-    let mut main_errors = 0u64;
+    let mut main_stats = WorkerStats::default();
 
     // Stat the arguments first: whether one of them is a file decides how
     // much the hard-link set must track.
+    main_stats.statx += paths.len() as u64;
+    main_stats.entries += paths.len() as u64;
     let metas: Vec<Result<Meta, Errno>> = paths
         .iter()
         .map(|p| backend.stat_path(os_path(p), arg_follow))
@@ -647,7 +681,7 @@ pub fn scan<B: Backend>(
             let meta = match meta {
                 Ok(meta) => meta,
                 Err(e) => {
-                    main_errors += 1;
+                    main_stats.errors += 1;
                     let dangling = e == Errno::NOENT
                         && arg_follow == Follow::Yes
                         && backend
@@ -680,6 +714,7 @@ pub fn scan<B: Backend>(
                 name: CString::new(arg.clone()).unwrap_or_default(),
                 id: meta.id(),
             });
+            main_stats.openat += 1;
             match backend.open_path(os_path(arg)) {
                 Ok(fd) => {
                     shared.open_dirs.fetch_add(1, Ordering::Relaxed);
@@ -695,7 +730,7 @@ pub fn scan<B: Backend>(
                     shared.wait_idle();
                 }
                 Err(e) => {
-                    main_errors += 1;
+                    main_stats.errors += 1;
                     diag::cannot_read(&display, e);
                 }
             }
@@ -704,14 +739,16 @@ pub fn scan<B: Backend>(
         let mut tables = vec![main.into_nodes()];
         for handle in handles {
             let (table, stats) = handle.join().expect("a worker panicked");
-            outcome.errors += stats.errors;
-            outcome.entries += stats.entries;
-            outcome.dirs += stats.dirs;
+            outcome.workers.push(stats);
             tables.push(table);
         }
         tables
     });
-    outcome.errors += main_errors;
+    outcome.sum = main_stats;
+    for w in &outcome.workers {
+        outcome.sum.add(w);
+    }
+    outcome.errors = outcome.sum.errors;
     let tree = Tree::assemble(&tables, shared.links.drain_files());
     outcome.grand_total = tree.emit(line);
     outcome

@@ -51,12 +51,17 @@ pub trait Backend: Send + Sync + 'static {
     ///
     /// An error ends the listing; the entries passed to `each` before it
     /// remain valid.
-    fn list(
-        &self,
-        dir: &Self::Dir,
-        lister: &mut Self::Lister,
-        each: impl FnMut(&CStr),
-    ) -> Result<(), Errno>;
+    fn list(&self, dir: &Self::Dir, lister: &mut Self::Lister, each: impl FnMut(&CStr)) -> Listing;
+}
+
+/// What one [`Backend::list`] did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Listing {
+    /// Read calls issued (`getdents64` for the Linux backend), counted for
+    /// `--stats`.
+    pub reads: u64,
+    /// The error that ended the listing early, if any.
+    pub error: Option<Errno>,
 }
 
 /// The `--backend` values.

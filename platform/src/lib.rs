@@ -24,6 +24,6 @@ pub mod linux;
 mod meta;
 pub mod stdfs;
 
-pub use backend::{Backend, BackendChoice, BackendKind, Follow};
+pub use backend::{Backend, BackendChoice, BackendKind, Follow, Listing};
 pub use errno::Errno;
 pub use meta::{Kind, Meta};

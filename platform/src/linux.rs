@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rustix::fd::OwnedFd;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir, StatxFlags, CWD};
 
-use crate::{Backend, Errno, Follow, Kind, Meta};
+use crate::{Backend, Errno, Follow, Kind, Listing, Meta};
 
 /// Size of the per-worker `getdents64` buffer.
 pub const LIST_BUFFER: usize = 64 * 1024;
@@ -121,15 +121,20 @@ impl Backend for LinuxBackend {
         stat_any(dir, name, follow)
     }
 
-    fn list(
-        &self,
-        dir: &OwnedFd,
-        lister: &mut Lister,
-        mut each: impl FnMut(&CStr),
-    ) -> Result<(), Errno> {
+    fn list(&self, dir: &OwnedFd, lister: &mut Lister, mut each: impl FnMut(&CStr)) -> Listing {
+        let mut listing = Listing::default();
         let mut raw = RawDir::new(dir, &mut lister.buf);
-        while let Some(entry) = raw.next() {
-            let entry = entry?;
+        loop {
+            // An empty buffer means this `next` issues a getdents64.
+            listing.reads += u64::from(raw.is_buffer_empty());
+            let entry = match raw.next() {
+                None => break,
+                Some(Ok(entry)) => entry,
+                Some(Err(e)) => {
+                    listing.error = Some(e.into());
+                    break;
+                }
+            };
             let name = entry.file_name();
             let bytes = name.to_bytes();
             if bytes == b"." || bytes == b".." {
@@ -137,7 +142,7 @@ impl Backend for LinuxBackend {
             }
             each(name);
         }
-        Ok(())
+        listing
     }
 }
 
@@ -154,8 +159,12 @@ mod tests {
         let be = LinuxBackend;
         let dir = be.open_path(tmp.path()).unwrap();
         let mut names = Vec::new();
-        be.list(&dir, &mut be.lister(), |n| names.push(n.to_owned()))
-            .unwrap();
+        let listing = be.list(&dir, &mut be.lister(), |n| names.push(n.to_owned()));
+        assert_eq!(listing.error, None);
+        assert_eq!(
+            listing.reads, 2,
+            "one getdents64 with entries, one at the end"
+        );
         names.sort();
         assert_eq!(
             names,

@@ -10,7 +10,7 @@ use std::fs::{self, ReadDir};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::{Backend, Errno, Follow, Kind, Meta};
+use crate::{Backend, Errno, Follow, Kind, Listing, Meta};
 
 /// `std::fs` on full paths.
 #[derive(Clone, Copy, Default, Debug)]
@@ -123,18 +123,26 @@ impl Backend for StdBackend {
         stat(&dir.path.join(os_name(name)), follow)
     }
 
-    fn list(&self, dir: &StdDir, _: &mut (), mut each: impl FnMut(&CStr)) -> Result<(), Errno> {
+    fn list(&self, dir: &StdDir, _: &mut (), mut each: impl FnMut(&CStr)) -> Listing {
+        let mut result = Listing::default();
         let listing = dir
             .listing
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .take();
         let Some(listing) = listing else {
-            return Ok(());
+            return result;
         };
         let mut name = Vec::new();
         for entry in listing {
-            let entry = entry?;
+            result.reads += 1;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    result.error = Some(e.into());
+                    break;
+                }
+            };
             name.clear();
             name.extend_from_slice(&name_bytes(&entry.file_name()));
             name.push(0);
@@ -142,6 +150,6 @@ impl Backend for StdBackend {
                 each(c);
             }
         }
-        Ok(())
+        result
     }
 }
