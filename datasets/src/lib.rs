@@ -1,0 +1,27 @@
+//! Deterministic benchmark trees for `fdu`.
+//!
+//! A tree is fully decided by `(shape, entries, seed)`: [`Plan::new`] lays
+//! out every directory and entry in memory with a seeded PRNG, [`create`]
+//! makes it on disk (in parallel, all calls relative to directory fds), and
+//! [`Manifest`] counts what it holds, for `DIR.manifest.json` beside the tree.
+//!
+//! Shapes: `mixed` (source-tree-like, the main benchmark), `wide` (three
+//! huge directories), `deep` (a chain far beyond PATH_MAX).
+
+#![deny(missing_docs)]
+
+pub mod create;
+pub mod manifest;
+pub mod plan;
+pub mod rng;
+
+pub use create::{create, Timings};
+pub use manifest::Manifest;
+pub use plan::{Kind, LinkClass, Plan, Shape};
+
+/// Where the manifest of the tree at `dir` goes: `DIR.manifest.json`.
+pub fn manifest_path(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut s = dir.as_os_str().to_owned();
+    s.push(".manifest.json");
+    s.into()
+}

@@ -1,0 +1,256 @@
+//! The linux and std backends, at every thread count and with a tiny fd
+//! budget, must print byte-identical output: fdu's order is deterministic.
+mod common;
+
+use std::ffi::OsString;
+
+use common::*;
+
+/// Option sets run on every tree.
+const SETS: &[&[&str]] = &[
+    &["-a"],
+    &["-a", "-l"],
+    &["-d", "1", "--apparent-size"],
+    &["--inodes", "-a"],
+    &["-s", "-c"],
+    &["-a", "-L"],
+    &["-a", "-b", "--exclude=*.txt"],
+    &["-d", "2", "-h"],
+    &["-a", "-0"],
+];
+
+/// Backend and fdu-only options of each configuration; the first is the
+/// reference.
+const CONFIGS: &[&[&str]] = &[
+    &["--backend", "linux", "--threads", "1"],
+    &["--backend", "linux", "--threads", "2"],
+    &["--backend", "linux", "--threads", "8"],
+    &["--backend", "std", "--threads", "1"],
+    &["--backend", "std", "--threads", "2"],
+    &["--backend", "std", "--threads", "8"],
+    &[
+        "--backend",
+        "linux",
+        "--threads",
+        "8",
+        "--max-open-dirs",
+        "2",
+    ],
+    &[
+        "--backend",
+        "linux",
+        "--threads",
+        "1",
+        "--max-open-dirs",
+        "1",
+    ],
+    &["--backend", "std", "--threads", "2", "--max-open-dirs", "2"],
+    &["--backend", "auto"],
+];
+
+/// Run every configuration on `paths` with `opts`; report any that differs
+/// from the first.
+fn compare_configs(f: &mut Failures, tree: &Tree, opts: &[&str], paths: &[OsString], runs: usize) {
+    let args = |config: &[&str]| -> Vec<OsString> {
+        let mut v = oss(config);
+        v.extend(oss(opts));
+        v.extend(paths.iter().cloned());
+        v
+    };
+    let reference = fdu(tree.cwd(), &args(CONFIGS[0]));
+    if reference.code == 2 || (reference.stdout.is_empty() && reference.code != 0) {
+        f.push(format!(
+            "{}: exit {} and no output: {}",
+            reference.cmd,
+            reference.code,
+            reference.err_text()
+        ));
+        return;
+    }
+    let ref_err = normalized_stderr(&reference.stderr);
+    for config in CONFIGS {
+        for _ in 0..runs {
+            let r = fdu(tree.cwd(), &args(config));
+            let mut problems = Vec::new();
+            if r.code != reference.code {
+                problems.push(format!(
+                    "    exit code {} (reference {})",
+                    r.code, reference.code
+                ));
+            }
+            if r.stdout != reference.stdout {
+                let term = if opts.contains(&"-0") { 0 } else { b'\n' };
+                let diff = multiset_diff(
+                    "reference",
+                    &records(&reference.stdout, term),
+                    "this run",
+                    &records(&r.stdout, term),
+                )
+                .unwrap_or_else(|| "    same lines, different order\n".to_string());
+                problems.push(format!(
+                    "    stdout differs from {}:\n{diff}",
+                    reference.cmd
+                ));
+            }
+            if let Some(diff) = multiset_diff(
+                "reference",
+                &ref_err,
+                "this run",
+                &normalized_stderr(&r.stderr),
+            ) {
+                problems.push(format!(
+                    "    stderr differs from {}:\n{diff}",
+                    reference.cmd
+                ));
+            }
+            if !problems.is_empty() {
+                f.push(format!("{}\n{}", r.cmd, problems.join("\n")));
+                break;
+            }
+        }
+    }
+}
+
+fn all_sets(name: &str, tree: &Tree, extra_paths: &[&[&str]]) {
+    let mut f = Failures::default();
+    for opts in SETS {
+        compare_configs(&mut f, tree, opts, &oss(&["t"]), 1);
+    }
+    for paths in extra_paths {
+        for opts in [&["-a"][..], &["-s", "-c"], &["-d", "1", "-c"]] {
+            compare_configs(&mut f, tree, opts, &oss(paths), 1);
+        }
+    }
+    f.finish(&format!("{name} tree: backends and thread counts"));
+}
+
+#[test]
+fn basic_tree() {
+    all_sets(
+        "basic",
+        &basic(),
+        &[
+            &["t/sub1", "t"],
+            &["t", "t/sub1", "t/a.txt"],
+            &["t/a.txt", "t"],
+        ],
+    );
+}
+
+#[test]
+fn links_within_tree() {
+    all_sets(
+        "links_within",
+        &links_within(),
+        &[&["t/d2", "t"], &["t/d1/f", "t"]],
+    );
+}
+
+#[test]
+fn links_across_tree() {
+    // Cross-directory links are charged to the first occurrence in path
+    // order: never to whichever worker got there first.
+    let t = links_across();
+    all_sets(
+        "links_across",
+        &t,
+        &[&["t/b", "t/a"], &["t/c", "t/a", "t/b"]],
+    );
+    let mut f = Failures::default();
+    compare_configs(&mut f, &t, &["-a"], &oss(&["t"]), 10);
+    compare_configs(&mut f, &t, &["-d", "1"], &oss(&["t"]), 10);
+    f.finish("links_across tree: repeated runs");
+}
+
+#[test]
+fn symlinks_tree() {
+    all_sets(
+        "symlinks",
+        &symlinks(true),
+        &[&["t/ldir", "t"], &["t/dang", "t/dir"]],
+    );
+}
+
+#[test]
+fn symlinks_no_dangling_tree() {
+    all_sets(
+        "symlinks_no_dangling",
+        &symlinks(false),
+        &[&["t/ldir", "t/dir"]],
+    );
+}
+
+#[test]
+fn sparse_tree() {
+    all_sets("sparse", &sparse(), &[]);
+}
+
+#[test]
+fn empty_tree() {
+    all_sets("empty", &empty_dirs(), &[&["t/e1", "t/e2", "t"]]);
+}
+
+#[test]
+fn non_utf8_tree() {
+    let t = non_utf8();
+    all_sets("non_utf8", &t, &[]);
+    let mut f = Failures::default();
+    compare_configs(&mut f, &t, &["-a"], &[os(b"t/dir\xff"), os("t")], 1);
+    f.finish("non_utf8 tree: byte arguments");
+}
+
+#[test]
+fn long_names_tree() {
+    all_sets("long_names", &long_names(), &[]);
+}
+
+#[test]
+fn wide_tree() {
+    let t = wide(100_000);
+    let mut f = Failures::default();
+    for opts in [&["-a"][..], &["-s", "-c"], &["--inodes", "-a", "-b"]] {
+        compare_configs(&mut f, &t, opts, &oss(&["t"]), 1);
+    }
+    f.finish("wide tree: backends and thread counts");
+}
+
+/// Under `-L` a directory reachable through two paths is counted once; which
+/// path gets it must not depend on which worker gets there first.
+#[test]
+fn dereferenced_directory_aliases_are_deterministic() {
+    let t = aliased_dirs(20);
+    let mut f = Failures::default();
+    for opts in [&["-a", "-L"][..], &["-d", "1", "-L"]] {
+        compare_configs(&mut f, &t, opts, &oss(&["t"]), 4);
+    }
+    f.finish("-L with directories reachable twice: repeated runs");
+}
+
+/// More subdirectories than one stat batch: directory tasks are spilled to
+/// other workers.
+#[test]
+fn many_subdirectories_tree() {
+    let t = Tree::new();
+    for i in 0..1500 {
+        let d = format!("t/many/d{i:04}");
+        t.mkdir(&d);
+        if i % 3 == 0 {
+            t.file(format!("{d}/f"), i * 10);
+        }
+        if i % 7 == 0 {
+            t.mkdir(format!("{d}/inner"));
+            t.file(format!("{d}/inner/g"), i);
+        }
+    }
+    all_sets("many_subdirectories", &t, &[&["t/many/d0700", "t"]]);
+}
+
+/// The largest thread count accepted gives the same output.
+#[test]
+fn maximum_thread_count() {
+    let t = basic();
+    let reference = t.fdu(&["--threads", "1", "-a", "t"]);
+    let r = t.fdu(&["--threads", "1024", "-a", "t"]);
+    assert_eq!(r.code, reference.code, "{}: {}", r.cmd, r.err_text());
+    assert_eq!(r.out_text(), reference.out_text(), "{}", r.cmd);
+}
