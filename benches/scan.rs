@@ -70,7 +70,7 @@ fn whole_scan(c: &mut Criterion) {
         #[cfg(target_os = "linux")]
         group.bench_with_input(BenchmarkId::new("linux", threads), &threads, |b, &t| {
             let opts = options(t);
-            let be = fdu_platform::linux::LinuxBackend;
+            let be = fdu_platform::linux::LinuxBackend::default();
             b.iter(|| scan(&be, &opts, &root, |t, _| {
                 black_box(t.disk);
             })
@@ -95,15 +95,27 @@ fn stat_one_directory(c: &mut Criterion) {
         .map(|f| CString::new(format!("file{f:04}")).expect("no NUL"))
         .collect();
     let full: Vec<PathBuf> = (0..500).map(|f| dir_path.join(format!("file{f:04}"))).collect();
-    let be = fdu_platform::linux::LinuxBackend;
+    use fdu_platform::linux::{LinuxBackend, StatCall};
+    let be = LinuxBackend::default();
+    let statx = LinuxBackend {
+        stat_call: StatCall::Statx,
+    };
     let dir = be.open_path(&dir_path).expect("open");
     let mut group = c.benchmark_group("stat_500_entries");
     group.throughput(Throughput::Elements(500));
-    group.bench_function("statx_relative_to_dir_fd", |b| {
+    group.bench_function("fstatat_relative_to_dir_fd", |b| {
         b.iter(|| {
             names
                 .iter()
                 .map(|n| be.stat_at(&dir, n, Follow::No).expect("stat").blocks)
+                .sum::<u64>()
+        })
+    });
+    group.bench_function("statx_relative_to_dir_fd", |b| {
+        b.iter(|| {
+            names
+                .iter()
+                .map(|n| statx.stat_at(&dir, n, Follow::No).expect("stat").blocks)
                 .sum::<u64>()
         })
     });

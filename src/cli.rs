@@ -127,7 +127,7 @@ fn command() -> Command {
                 .value_name("BACKEND")
                 .value_parser(["auto", "linux", "std"])
                 .default_value("auto")
-                .help("syscall backend: auto, linux (openat/getdents64/statx) or std (std::fs)"),
+                .help("syscall backend: auto, linux (openat/getdents64/fstatat) or std (std::fs)"),
         )
         .arg(
             Arg::new("max-open-dirs")
@@ -437,7 +437,7 @@ pub fn run(config: &Config) -> ExitStatus {
     let outcome = match config.backend {
         #[cfg(target_os = "linux")]
         BackendKind::Linux => scan(
-            &fdu_platform::linux::LinuxBackend,
+            &fdu_platform::linux::LinuxBackend::default(),
             &config.scan,
             &config.paths,
             |t, p| printer.line(t, p),
@@ -492,7 +492,7 @@ fn print_stats(config: &Config, outcome: &ScanOutcome, elapsed: std::time::Durat
          errors       {}\n\
          elapsed      {:.3} s\n\
          entries/s    {:.0}\n\
-         syscalls     openat {}  getdents64 {}  statx {}  close {}  io_uring_enter 0\n\
+         syscalls     openat {}  getdents64 {}  fstatat {}  close {}  io_uring_enter 0\n\
          worker  entries  dirs  steals\n",
         backend_name(config.backend),
         outcome.workers.len(),
@@ -503,7 +503,7 @@ fn print_stats(config: &Config, outcome: &ScanOutcome, elapsed: std::time::Durat
         rate,
         s.openat,
         s.getdents,
-        s.statx,
+        s.stat,
         s.openat,
     );
     for (i, w) in outcome.workers.iter().enumerate() {

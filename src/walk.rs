@@ -10,7 +10,7 @@
 //!                           +-------->     List/Dir  open, getdents64, cut names into
 //!  resolve hard links                                 batches; stat them inline, or push
 //!  print the tree                                     a Stat batch when the deque runs low
-//!                                          Stat      statx each name relative to the dir fd,
+//!                                          Stat      stat each name relative to the dir fd,
 //!                                                    charge sizes, push a Dir per subdirectory
 //!                                        pending -= 1 (the last one wakes the main thread)
 //! ```
@@ -312,8 +312,8 @@ pub struct WorkerStats {
     pub openat: u64,
     /// `getdents64` calls.
     pub getdents: u64,
-    /// `statx` calls.
-    pub statx: u64,
+    /// Stat calls (`fstatat`, or `statx` where chosen).
+    pub stat: u64,
 }
 
 impl WorkerStats {
@@ -324,7 +324,7 @@ impl WorkerStats {
         self.steals += o.steals;
         self.openat += o.openat;
         self.getdents += o.getdents;
-        self.statx += o.statx;
+        self.stat += o.stat;
     }
 }
 
@@ -506,7 +506,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
                 }
             }
             self.stats.entries += 1;
-            self.stats.statx += 1;
+            self.stats.stat += 1;
             let meta = match shared.backend.stat_at(&dir.fd, name, shared.follow) {
                 Ok(meta) => meta,
                 Err(e) => {
@@ -576,7 +576,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
         let shared = self.shared;
         if e == Errno::NOENT && shared.follow == Follow::Yes {
             // du's wording for a dangling symlink under -L: no reason given.
-            self.stats.statx += 1;
+            self.stats.stat += 1;
             if let Ok(m) = shared.backend.stat_at(&dir.fd, name, Follow::No) {
                 if m.kind == Kind::Symlink {
                     self.stats.errors += 1;
@@ -619,7 +619,7 @@ pub fn scan<B: Backend>(
 
     // Stat the arguments first: whether one of them is a file decides how
     // much the hard-link set must track.
-    main_stats.statx += paths.len() as u64;
+    main_stats.stat += paths.len() as u64;
     main_stats.entries += paths.len() as u64;
     let metas: Vec<Result<Meta, Errno>> = paths
         .iter()

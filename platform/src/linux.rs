@@ -4,10 +4,14 @@
 //! |---|---|
 //! | [`Backend::open_at`] | [`openat(2)`](https://man7.org/linux/man-pages/man2/openat.2.html) `O_DIRECTORY \| O_NOFOLLOW \| O_CLOEXEC` |
 //! | [`Backend::list`] | [`getdents64(2)`](https://man7.org/linux/man-pages/man2/getdents64.2.html) into a reused 64 KiB buffer |
-//! | [`Backend::stat_at`] | [`statx(2)`](https://man7.org/linux/man-pages/man2/statx.2.html) `AT_SYMLINK_NOFOLLOW`, only the fields a size scan reads |
+//! | [`Backend::stat_at`] | [`fstatat(2)`](https://man7.org/linux/man-pages/man2/fstatat.2.html) `AT_SYMLINK_NOFOLLOW`, or [`statx(2)`](https://man7.org/linux/man-pages/man2/statx.2.html) with only the fields a size scan reads |
 //!
-//! `statx` falls back to `fstatat(2)` on kernels older than 4.11 (or
-//! sandboxes that answer `ENOSYS`); the probe result is cached.
+//! Which stat call is used is a [`StatCall`]. The default is `fstatat`:
+//! measured on Linux 6.18 (ext4, warm cache, 1M entries, see README) a whole
+//! scan with `statx` and the minimal mask took 14% longer, the kernel's
+//! `statx` path doing more per call than `newfstatat` even when asked for
+//! fewer fields. `statx` falls back to `fstatat` on kernels older than 4.11
+//! (or sandboxes that answer `ENOSYS`); the probe result is cached.
 use std::ffi::CStr;
 use std::mem::MaybeUninit;
 use std::path::Path;
@@ -31,10 +35,23 @@ const MASK: StatxFlags = StatxFlags::TYPE
 /// Set once `statx` answered `ENOSYS`: from then on only `fstatat` is used.
 static NO_STATX: AtomicBool = AtomicBool::new(false);
 
-/// Raw syscalls relative to directory fds. Stateless: it can be shared by
-/// every worker.
+/// The syscall that stats one entry.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub enum StatCall {
+    /// `newfstatat(dir_fd, name, AT_SYMLINK_NOFOLLOW)`: the fastest measured.
+    #[default]
+    Fstatat,
+    /// `statx(dir_fd, name, AT_SYMLINK_NOFOLLOW, TYPE|NLINK|INO|SIZE|BLOCKS)`.
+    Statx,
+}
+
+/// Raw syscalls relative to directory fds. Holds no state but its choice of
+/// stat call: it can be shared by every worker.
 #[derive(Clone, Copy, Default, Debug)]
-pub struct LinuxBackend;
+pub struct LinuxBackend {
+    /// How entries are stat'ed.
+    pub stat_call: StatCall,
+}
 
 /// A reusable `getdents64` buffer, one per worker.
 pub struct Lister {
@@ -57,9 +74,14 @@ fn at_flags(follow: Follow) -> AtFlags {
     }
 }
 
-fn stat_any<Fd: rustix::fd::AsFd>(dir: Fd, name: &CStr, follow: Follow) -> Result<Meta, Errno> {
+fn stat_any<Fd: rustix::fd::AsFd>(
+    call: StatCall,
+    dir: Fd,
+    name: &CStr,
+    follow: Follow,
+) -> Result<Meta, Errno> {
     let flags = at_flags(follow);
-    if !NO_STATX.load(Ordering::Relaxed) {
+    if call == StatCall::Statx && !NO_STATX.load(Ordering::Relaxed) {
         match rustix::fs::statx(&dir, name, flags, MASK) {
             Ok(st) => {
                 return Ok(Meta {
@@ -101,7 +123,7 @@ impl Backend for LinuxBackend {
     fn stat_path(&self, path: &Path, follow: Follow) -> Result<Meta, Errno> {
         let name = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()))
             .map_err(|_| Errno::INVAL)?;
-        stat_any(CWD, &name, follow)
+        stat_any(self.stat_call, CWD, &name, follow)
     }
 
     fn open_path(&self, path: &Path) -> Result<OwnedFd, Errno> {
@@ -118,7 +140,7 @@ impl Backend for LinuxBackend {
     }
 
     fn stat_at(&self, dir: &OwnedFd, name: &CStr, follow: Follow) -> Result<Meta, Errno> {
-        stat_any(dir, name, follow)
+        stat_any(self.stat_call, dir, name, follow)
     }
 
     fn list(&self, dir: &OwnedFd, lister: &mut Lister, mut each: impl FnMut(&CStr)) -> Listing {
@@ -156,7 +178,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("a"), b"hello").unwrap();
         std::fs::create_dir(tmp.path().join("d")).unwrap();
-        let be = LinuxBackend;
+        let be = LinuxBackend::default();
         let dir = be.open_path(tmp.path()).unwrap();
         let mut names = Vec::new();
         let listing = be.list(&dir, &mut be.lister(), |n| names.push(n.to_owned()));
@@ -172,6 +194,12 @@ mod tests {
         );
         let a = be.stat_at(&dir, c"a", Follow::No).unwrap();
         assert_eq!((a.kind, a.size, a.nlink), (Kind::File, 5, 1));
+        let statx = LinuxBackend {
+            stat_call: StatCall::Statx,
+        };
+        assert_eq!(statx.stat_at(&dir, c"a", Follow::No).unwrap(), a);
+        let d_meta = be.stat_at(&dir, c"d", Follow::No).unwrap();
+        assert_eq!(statx.stat_at(&dir, c"d", Follow::No).unwrap(), d_meta);
         let d = be.open_at(&dir, c"d", Follow::No).unwrap();
         assert_eq!(be.stat_at(&d, c"x", Follow::No), Err(Errno::NOENT));
     }
@@ -181,7 +209,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::create_dir(tmp.path().join("d")).unwrap();
         std::os::unix::fs::symlink("d", tmp.path().join("l")).unwrap();
-        let be = LinuxBackend;
+        let be = LinuxBackend::default();
         let dir = be.open_path(tmp.path()).unwrap();
         assert!(be.open_at(&dir, c"l", Follow::No).is_err());
         assert!(be.open_at(&dir, c"l", Follow::Yes).is_ok());
