@@ -71,17 +71,21 @@ fn whole_scan(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("linux", threads), &threads, |b, &t| {
             let opts = options(t);
             let be = fdu_platform::linux::LinuxBackend::default();
-            b.iter(|| scan(&be, &opts, &root, |t, _| {
-                black_box(t.disk);
+            b.iter(|| {
+                scan(&be, &opts, &root, |t, _| {
+                    black_box(t.disk);
+                })
+                .grand_total
             })
-            .grand_total)
         });
         group.bench_with_input(BenchmarkId::new("std", threads), &threads, |b, &t| {
             let opts = options(t);
-            b.iter(|| scan(&StdBackend, &opts, &root, |t, _| {
-                black_box(t.disk);
+            b.iter(|| {
+                scan(&StdBackend, &opts, &root, |t, _| {
+                    black_box(t.disk);
+                })
+                .grand_total
             })
-            .grand_total)
         });
     }
     group.finish();
@@ -94,7 +98,9 @@ fn stat_one_directory(c: &mut Criterion) {
     let names: Vec<CString> = (0..500)
         .map(|f| CString::new(format!("file{f:04}")).expect("no NUL"))
         .collect();
-    let full: Vec<PathBuf> = (0..500).map(|f| dir_path.join(format!("file{f:04}"))).collect();
+    let full: Vec<PathBuf> = (0..500)
+        .map(|f| dir_path.join(format!("file{f:04}")))
+        .collect();
     use fdu_platform::linux::{LinuxBackend, StatCall};
     let be = LinuxBackend::default();
     let statx = LinuxBackend {
@@ -148,7 +154,11 @@ fn link_set_contention(c: &mut Criterion) {
                             for i in 0..PER_THREAD {
                                 // Half the inodes are shared with the next thread.
                                 let ino = if i % 2 == 0 { t * PER_THREAD + i } else { i };
-                                set.record_file((1, ino), Totals::default(), NodeId::new(t as usize, 0));
+                                set.record_file(
+                                    (1, ino),
+                                    Totals::default(),
+                                    NodeId::new(t as usize, 0),
+                                );
                             }
                         });
                     }
@@ -193,5 +203,11 @@ fn names(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, whole_scan, stat_one_directory, link_set_contention, names);
+criterion_group!(
+    benches,
+    whole_scan,
+    stat_one_directory,
+    link_set_contention,
+    names
+);
 criterion_main!(benches);

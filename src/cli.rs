@@ -10,7 +10,7 @@ use fdu_platform::{BackendChoice, BackendKind};
 use crate::diag::{self, ExitStatus};
 use crate::exclude::Exclude;
 use crate::tree::Totals;
-use crate::units::{Units, UnitsError};
+use crate::units::{parse_c_number, Units, UnitsError};
 use crate::walk::{scan, ScanOptions, ScanOutcome};
 
 /// What is counted: du's `--apparent-size`, `--inodes` or disk usage.
@@ -160,12 +160,15 @@ fn flag(m: &ArgMatches, id: &str) -> bool {
     m.get_count(id) > 0
 }
 
+/// The units before any option: from the first of `DU_BLOCK_SIZE`,
+/// `BLOCK_SIZE`, `BLOCKSIZE` that is set (even to an empty or invalid value,
+/// which means the default, as in du).
 fn env_units() -> Units {
     let posix = std::env::var_os("POSIXLY_CORRECT").is_some();
     ["DU_BLOCK_SIZE", "BLOCK_SIZE", "BLOCKSIZE"]
         .iter()
-        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
-        .and_then(|spec| Units::parse(&spec).ok())
+        .find_map(std::env::var_os)
+        .and_then(|spec| Units::parse(spec.to_str()?).ok())
         .unwrap_or_else(|| Units::default_for_env(posix))
 }
 
@@ -264,9 +267,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         .get_many::<String>("max-depth")
         .and_then(|mut v| v.next_back())
     {
-        match text.parse::<usize>() {
-            Ok(d) => max_depth = d,
-            Err(_) => return Parsed::Usage(format!("invalid maximum depth '{text}'")),
+        match parse_c_number(text) {
+            Ok((d, "")) => max_depth = usize::try_from(d).unwrap_or(usize::MAX),
+            _ => return Parsed::Usage(format!("invalid maximum depth '{text}'")),
         }
         if summarize && max_depth != 0 {
             return Parsed::Usage(format!(
@@ -279,9 +282,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     }
 
     let measure = if flag(&m, "inodes") {
-        if !matches!(units, Units::Human { .. }) {
-            units = Units::parse("1").expect("valid");
-        }
+        units = units.for_inodes();
         Measure::Inodes
     } else if flag(&m, "apparent-size") || flag(&m, "bytes") {
         Measure::Apparent
@@ -346,10 +347,6 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     if paths.is_empty() {
         paths.push(b".".to_vec());
     }
-    if let Some(empty) = paths.iter().position(Vec::is_empty) {
-        let _ = empty;
-        return Parsed::Usage("invalid zero-length file name".into());
-    }
     Parsed::Run(Box::new(Config {
         scan: ScanOptions {
             follow,
@@ -387,6 +384,8 @@ struct Printer<W: Write> {
     measure: Measure,
     end: u8,
     closed: bool,
+    /// A write failed for another reason than a closed pipe.
+    failed: bool,
     buf: Vec<u8>,
 }
 
@@ -409,6 +408,7 @@ impl<W: Write> Printer<W> {
     fn fail(&mut self, e: io::Error) {
         if e.kind() != io::ErrorKind::BrokenPipe {
             diag::report(&format!("write error: {}", fdu_platform::Errno::from(e)));
+            self.failed = true;
         }
         self.closed = true;
     }
@@ -431,6 +431,7 @@ pub fn run(config: &Config) -> ExitStatus {
         measure: config.measure,
         end: if config.null { 0 } else { b'\n' },
         closed: false,
+        failed: false,
         buf: Vec::new(),
     };
     let started = std::time::Instant::now();
@@ -458,11 +459,9 @@ pub fn run(config: &Config) -> ExitStatus {
     if config.stats {
         print_stats(config, &outcome, started.elapsed());
     }
-    if printer.closed && outcome.errors == 0 {
-        // A reader that went away (`fdu -a / | head`) is not an error.
-        return ExitStatus::Ok;
-    }
-    if outcome.errors > 0 {
+    // A reader that went away (`fdu -a / | head`) is not an error; any
+    // other write error is.
+    if outcome.errors > 0 || printer.failed {
         ExitStatus::Partial
     } else {
         ExitStatus::Ok

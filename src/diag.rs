@@ -15,39 +15,81 @@ pub enum ExitStatus {
     Usage = 2,
 }
 
-/// Quote `path` for a message: `'name'`, or `$'...'` with octal escapes
-/// when it holds control characters or bytes that are not UTF-8.
+/// Whether the locale (`LC_ALL`, else `LC_CTYPE`, else `LANG`) is UTF-8:
+/// then non-ASCII characters print as themselves, else as octal escapes.
+fn utf8_locale() -> bool {
+    static UTF8: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *UTF8.get_or_init(|| {
+        let value = ["LC_ALL", "LC_CTYPE", "LANG"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        value.contains("utf-8") || value.contains("utf8")
+    })
+}
+
+/// Quote `path` the way du quotes file names in messages (gnulib's
+/// shell-escape-always style): `'name'`; `"it's"` when the name holds a
+/// single quote and nothing a shell would expand in double quotes; runs of
+/// unprintable bytes as `$'\n'` or `$'\377'` between quoted runs.
 pub fn quote(path: &[u8]) -> String {
-    match std::str::from_utf8(path) {
-        Ok(text) if !text.chars().any(char::is_control) => {
-            format!("'{}'", text.replace('\'', "'\\''"))
+    quote_in(path, utf8_locale())
+}
+
+fn single_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+fn quote_in(path: &[u8], utf8: bool) -> String {
+    // Split into runs of printable text and of unprintable bytes.
+    let mut pieces: Vec<(bool, Vec<u8>)> = Vec::new();
+    let mut push = |printable: bool, bytes: &[u8]| match pieces.last_mut() {
+        Some((p, buf)) if *p == printable => buf.extend_from_slice(bytes),
+        _ => pieces.push((printable, bytes.to_vec())),
+    };
+    for chunk in path.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let mut b = [0u8; 4];
+            let printable = !c.is_control() && (c.is_ascii() || utf8);
+            push(printable, c.encode_utf8(&mut b).as_bytes());
         }
-        _ => {
-            let mut out = String::from("$'");
-            for chunk in path.utf8_chunks() {
-                for c in chunk.valid().chars() {
-                    match c {
-                        '\'' => out.push_str("\\'"),
-                        '\\' => out.push_str("\\\\"),
-                        '\n' => out.push_str("\\n"),
-                        '\t' => out.push_str("\\t"),
-                        c if c.is_control() => {
-                            let mut b = [0u8; 4];
-                            for byte in c.encode_utf8(&mut b).bytes() {
-                                out.push_str(&format!("\\{byte:03o}"));
-                            }
-                        }
-                        c => out.push(c),
-                    }
-                }
-                for byte in chunk.invalid() {
-                    out.push_str(&format!("\\{byte:03o}"));
-                }
-            }
-            out.push('\'');
-            out
+        if !chunk.invalid().is_empty() {
+            push(false, chunk.invalid());
         }
     }
+    let has_quote = path.contains(&b'\'');
+    if pieces.iter().all(|(printable, _)| *printable) {
+        let text = String::from_utf8_lossy(path);
+        if has_quote && !text.contains(['"', '$', '`', '\\']) {
+            return format!("\"{text}\"");
+        }
+        return single_quoted(&text);
+    }
+    // gnulib restarts its quoting when it meets a quote in such a name,
+    // which leaves an empty '' in front.
+    let mut out = String::from(if has_quote { "''" } else { "" });
+    for (printable, bytes) in pieces {
+        if printable {
+            out.push_str(&single_quoted(&String::from_utf8_lossy(&bytes)));
+            continue;
+        }
+        out.push_str("$'");
+        for b in bytes {
+            match b {
+                0x07 => out.push_str(r"\a"),
+                0x08 => out.push_str(r"\b"),
+                0x0c => out.push_str(r"\f"),
+                b'\n' => out.push_str(r"\n"),
+                b'\r' => out.push_str(r"\r"),
+                b'\t' => out.push_str(r"\t"),
+                0x0b => out.push_str(r"\v"),
+                _ => out.push_str(&format!("\\{b:03o}")),
+            }
+        }
+        out.push('\'');
+    }
+    out
 }
 
 /// Print `fdu: MESSAGE` on stderr as one write, so lines from several
@@ -73,13 +115,19 @@ pub fn cannot_access(path: &[u8], errno: Option<Errno>) {
 
 #[cfg(test)]
 mod tests {
-    use super::quote;
+    use super::quote_in;
 
     #[test]
     fn quotes_like_du() {
-        assert_eq!(quote(b"a b"), "'a b'");
-        assert_eq!(quote(b"it's"), "'it'\\''s'");
-        assert_eq!(quote(b"x\xffy"), "$'x\\377y'");
-        assert_eq!(quote(b"a\nb"), "$'a\\nb'");
+        let q = |s: &[u8]| quote_in(s, false);
+        assert_eq!(q(b"a b"), "'a b'");
+        assert_eq!(q(b"it's"), r#""it's""#);
+        assert_eq!(q(b"it's$x"), r"'it'\''s$x'");
+        assert_eq!(q(b"x\xffy"), r"'x'$'\377''y'");
+        assert_eq!(q(b"a\nb"), r"'a'$'\n''b'");
+        assert_eq!(q(b"a\x01b\x02c"), r"'a'$'\001''b'$'\002''c'");
+        assert_eq!(q(b"it's\n"), r"'''it'\''s'$'\n'");
+        assert_eq!(q("\u{e9}".as_bytes()), r"$'\303\251'");
+        assert_eq!(quote_in("\u{e9}".as_bytes(), true), "'\u{e9}'");
     }
 }

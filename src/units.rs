@@ -35,6 +35,64 @@ pub enum Suffix {
 
 const LETTERS: &[u8] = b"KMGTPEZYRQ";
 
+/// The suffix letters du accepts in a block size, and their powers.
+const SUFFIX_LETTERS: &[(u8, u32)] = &[
+    (b'K', 1),
+    (b'k', 1),
+    (b'M', 2),
+    (b'm', 2),
+    (b'G', 3),
+    (b'g', 3),
+    (b'T', 4),
+    (b't', 4),
+    (b'P', 5),
+    (b'E', 6),
+    (b'Z', 7),
+    (b'Y', 8),
+];
+
+/// Why [`parse_c_number`] refused its input.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum NumberError {
+    /// No digits where a number was expected.
+    NoDigits,
+    /// A minus sign: du's numbers are unsigned.
+    Negative,
+    /// More than 2^64-1.
+    Overflow,
+}
+
+/// Read an unsigned number the way C's `strtoumax(s, &end, 0)` does, which
+/// is how du reads `-B` and `--max-depth`: leading white space, an optional
+/// `+`, then hexadecimal after `0x`, octal after `0`, decimal otherwise.
+/// Returns the number and what follows it.
+pub fn parse_c_number(s: &str) -> Result<(u64, &str), NumberError> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    if t.starts_with('-') {
+        return Err(NumberError::Negative);
+    }
+    let t = t.strip_prefix('+').unwrap_or(t);
+    let b = t.as_bytes();
+    let (radix, start) =
+        if b.len() > 2 && b[0] == b'0' && (b[1] | 0x20) == b'x' && b[2].is_ascii_hexdigit() {
+            (16, 2)
+        } else if b.first() == Some(&b'0') {
+            (8, 0)
+        } else {
+            (10, 0)
+        };
+    let digits = b[start..]
+        .iter()
+        .take_while(|c| (**c as char).is_digit(radix))
+        .count();
+    if digits == 0 {
+        return Err(NumberError::NoDigits);
+    }
+    let end = start + digits;
+    let n = u64::from_str_radix(&t[start..end], radix).map_err(|_| NumberError::Overflow)?;
+    Ok((n, &t[end..]))
+}
+
 /// Why a block size spec was refused; the CLI turns it into du's message.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum UnitsError {
@@ -58,9 +116,11 @@ impl Units {
 
     /// Parse a `--block-size` / `DU_BLOCK_SIZE` spec as gnulib's
     /// `human_options` does: `human-readable`, `si`, or an optional number
+    /// (read like C's `strtoumax` with base 0: `010` is octal, `0x10` hex)
     /// with an optional suffix (`K`, `M`... powers of 1024; `KB` powers of
     /// 1000; `KiB` powers of 1024), with an optional leading `'` (digit
-    /// grouping, a no-op in the C locale).
+    /// grouping, a no-op in the C locale). Written without digits (`K`,
+    /// `MB`), the unit is printed after each number.
     pub fn parse(spec: &str) -> Result<Units, UnitsError> {
         let spec = spec.strip_prefix('\'').unwrap_or(spec);
         match spec {
@@ -68,46 +128,52 @@ impl Units {
             "si" => return Ok(Units::Human { base: 1000 }),
             _ => {}
         }
-        let digits = spec.bytes().take_while(u8::is_ascii_digit).count();
-        let (number, rest) = spec.split_at(digits);
-        let mut size: u64 = if number.is_empty() {
-            if rest.is_empty() {
-                return Err(UnitsError::Invalid);
-            }
-            1
-        } else {
-            number.parse().map_err(|_| UnitsError::TooLarge)?
+        let (mut size, rest, digits) = match parse_c_number(spec) {
+            Ok((0, _)) => return Err(UnitsError::Invalid),
+            Ok((n, rest)) => (n, rest, true),
+            Err(NumberError::NoDigits) if !spec.is_empty() => (1, spec, false),
+            Err(NumberError::Overflow) => return Err(UnitsError::TooLarge),
+            Err(_) => return Err(UnitsError::Invalid),
         };
-        let mut suffix = Suffix::None;
-        if !rest.is_empty() {
-            let mut chars = rest.chars();
-            let letter = chars.next().unwrap_or(' ');
-            let power = LETTERS
-                .iter()
-                .position(|&l| l == letter.to_ascii_uppercase() as u8)
-                .filter(|_| letter.is_ascii_alphabetic())
-                .ok_or(if number.is_empty() {
-                    UnitsError::Invalid
-                } else {
-                    UnitsError::Suffix
-                })?;
-            let (base, tail_suffix) = match chars.as_str() {
-                "" => (1024u64, Suffix::Letter),
-                "B" | "D" => (1000, Suffix::Decimal),
-                "iB" => (1024, Suffix::Binary),
-                _ => return Err(UnitsError::Suffix),
-            };
-            for _ in 0..=power {
-                size = size.checked_mul(base).ok_or(UnitsError::TooLarge)?;
-            }
-            if number.is_empty() {
-                suffix = tail_suffix;
-            }
+        let bad_suffix = if digits {
+            UnitsError::Suffix
+        } else {
+            UnitsError::Invalid
+        };
+        if rest.is_empty() {
+            return Ok(Units::Blocks {
+                size,
+                suffix: Suffix::None,
+            });
         }
-        if size == 0 {
-            return Err(UnitsError::Invalid);
+        let letter = rest.as_bytes()[0];
+        let power = SUFFIX_LETTERS
+            .iter()
+            .find(|(l, _)| *l == letter)
+            .map(|(_, p)| *p)
+            .ok_or(bad_suffix)?;
+        let (base, shown) = match &rest[1..] {
+            "" => (1024u64, Suffix::Letter),
+            "B" => (1000, Suffix::Decimal),
+            // gnulib reads `D` as decimal, but prints the unit as for `K`.
+            "D" => (1000, Suffix::Letter),
+            "iB" => (1024, Suffix::Binary),
+            _ => return Err(UnitsError::Suffix),
+        };
+        for _ in 0..power {
+            size = size.checked_mul(base).ok_or(UnitsError::TooLarge)?;
         }
+        let suffix = if digits { Suffix::None } else { shown };
         Ok(Units::Blocks { size, suffix })
+    }
+
+    /// These units for counting inodes: du prints counts in units of one,
+    /// keeping only the `B` of a `-B KB`-style unit.
+    pub fn for_inodes(self) -> Units {
+        match self {
+            Units::Human { .. } => self,
+            Units::Blocks { suffix, .. } => Units::Blocks { size: 1, suffix },
+        }
     }
 
     /// Format `n` (bytes, or inodes with `--inodes`) as du prints it.
@@ -281,6 +347,14 @@ mod tests {
         assert_eq!(Units::parse(""), Err(UnitsError::Invalid));
         assert_eq!(Units::parse("1x"), Err(UnitsError::Suffix));
         assert_eq!(Units::parse("Y"), Err(UnitsError::TooLarge));
+        assert_eq!(fmt(Units::parse("010").unwrap(), 80), "10");
+        assert_eq!(fmt(Units::parse("0x10").unwrap(), 160), "10");
+        assert_eq!(fmt(Units::parse(" +1").unwrap(), 7), "7");
+        assert_eq!(fmt(Units::parse("KD").unwrap(), 13_000), "13K");
+        assert_eq!(Units::parse("08"), Err(UnitsError::Invalid));
+        assert_eq!(Units::parse("1p"), Err(UnitsError::Suffix));
+        assert_eq!(Units::parse("p"), Err(UnitsError::Invalid));
+        assert_eq!(Units::parse("0x"), Err(UnitsError::Invalid));
         assert_eq!(
             Units::parse("2G").unwrap(),
             Units::Blocks {

@@ -674,6 +674,11 @@ pub fn scan<B: Backend>(
             .collect();
 
         for (arg, meta) in paths.iter().zip(metas) {
+            if arg.is_empty() {
+                main_stats.errors += 1;
+                diag::report("invalid zero-length file name");
+                continue;
+            }
             let display = root_display(arg);
             if opts.exclude.as_ref().is_some_and(|ex| ex.matches(&display)) {
                 continue;

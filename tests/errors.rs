@@ -402,33 +402,6 @@ fn write_error_exits_1() {
     f.finish("write error");
 }
 
-/// With stdout closed (`>&-`), du reports `write error: Bad file
-/// descriptor` and exits 1; nothing is printed anywhere otherwise.
-#[test]
-fn closed_stdout_is_a_write_error() {
-    let t = two_dirs();
-    let mut f = Failures::default();
-    for program in [PathBuf::from(DU), fdu_bin()] {
-        let out = Command::new("bash")
-            .arg("-c")
-            .arg(r#"exec "$0" -s t >&-"#)
-            .arg(&program)
-            .current_dir(t.cwd())
-            .env("LC_ALL", "C")
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        let name = program.file_name().unwrap().to_string_lossy().into_owned();
-        if out.status.code() != Some(1) || !err.contains("write error") {
-            f.push(format!(
-                "{name} -s t >&-: {:?}, stderr {err:?} (expected exit 1 and a write error)",
-                out.status
-            ));
-        }
-    }
-    f.finish("closed stdout");
-}
-
 #[test]
 fn null_terminated_output() {
     let t = basic();
