@@ -320,14 +320,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
             }
         }
     }
-    let exclude = if patterns.is_empty() {
-        None
-    } else {
-        match Exclude::new(&patterns) {
-            Ok(ex) => Some(ex),
-            Err(e) => return Parsed::Usage(e),
-        }
-    };
+    let exclude = (!patterns.is_empty()).then(|| Exclude::new(&patterns));
 
     let backend = match BackendChoice::parse(m.get_one::<String>("backend").expect("defaulted"))
         .expect("validated by clap")
