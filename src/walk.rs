@@ -122,6 +122,20 @@ impl PathNode {
         }
     }
 
+    /// Append this directory's components, each followed by a NUL: byte
+    /// order of such keys is path order (a parent before its children,
+    /// siblings by name).
+    fn order_key(&self, out: &mut Vec<u8>) {
+        let mut chain: Vec<&PathNode> = vec![self];
+        while let Some(parent) = &chain[chain.len() - 1].parent {
+            chain.push(parent);
+        }
+        for node in chain.iter().rev() {
+            out.extend_from_slice(node.name.as_bytes());
+            out.push(0);
+        }
+    }
+
     /// Whether this directory or one of its ancestors is `id`.
     fn has_ancestor(&self, id: (u64, u64)) -> bool {
         let mut node = self;
@@ -187,6 +201,28 @@ enum Parent<B: Backend> {
     Closed(Arc<PathNode>),
 }
 
+/// A symlink to a directory met under `-L` (without `-l`).
+///
+/// Such a directory may also be reached by its real path, or through other
+/// symlinks, and is counted once; to make the choice independent of thread
+/// timing, symlinked directories are not entered during the walk. When the
+/// walk of an argument is over (every real directory claimed), they are
+/// taken in path order, one at a time, each walked in parallel; those met
+/// inside them form the next round. So a directory is charged to its real
+/// path when it has one inside the argument, else to its first symlink in
+/// path order.
+struct Deferred {
+    /// Path order: see [`PathNode::order_key`].
+    key: Vec<u8>,
+    parent: Arc<PathNode>,
+    name: CString,
+    /// The directory the symlink points to.
+    meta: Meta,
+    depth: usize,
+    /// What the symlink's directory is charged to.
+    target: NodeId,
+}
+
 /// Names of one directory, NUL-terminated, back to back.
 #[derive(Default)]
 struct Batch {
@@ -237,6 +273,9 @@ struct Shared<'s, B: Backend> {
     hash_dirs: bool,
     /// Insert every file, not only multiply-linked ones.
     hash_all_files: bool,
+    /// Set symlinked directories aside (`-L` without `-l`): see [`Deferred`].
+    defer_links: bool,
+    deferred: Mutex<Vec<Deferred>>,
     /// `st_dev` of the argument being scanned (`-x`).
     root_dev: AtomicU64,
     follow: Follow,
@@ -507,12 +546,9 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
             }
             self.stats.entries += 1;
             self.stats.stat += 1;
-            let meta = match shared.backend.stat_at(&dir.fd, name, shared.follow) {
-                Ok(meta) => meta,
-                Err(e) => {
-                    self.stat_failed(dir, name, e);
-                    continue;
-                }
+            let meta = match self.stat_entry(dir, name) {
+                Some(meta) => meta,
+                None => continue,
             };
             if opts.one_file_system && meta.dev != shared.root_dev.load(Ordering::Relaxed) {
                 continue;
@@ -572,6 +608,68 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
         }
     }
 
+    /// Stat one entry; `None` when it failed (reported) or was a symlink to a
+    /// directory set aside for later (see [`Deferred`]).
+    fn stat_entry(&mut self, dir: &OpenDir<B>, name: &CStr) -> Option<Meta> {
+        let shared = self.shared;
+        self.stats.stat += 1;
+        if !shared.defer_links {
+            return match shared.backend.stat_at(&dir.fd, name, shared.follow) {
+                Ok(meta) => Some(meta),
+                Err(e) => {
+                    self.stat_failed(dir, name, e);
+                    None
+                }
+            };
+        }
+        let meta = match shared.backend.stat_at(&dir.fd, name, Follow::No) {
+            Ok(meta) => meta,
+            Err(e) => {
+                self.stat_failed(dir, name, e);
+                return None;
+            }
+        };
+        if meta.kind != Kind::Symlink {
+            return Some(meta);
+        }
+        self.stats.stat += 1;
+        match shared.backend.stat_at(&dir.fd, name, Follow::Yes) {
+            Ok(target)
+                if shared.opts.one_file_system
+                    && target.dev != shared.root_dev.load(Ordering::Relaxed) =>
+            {
+                None
+            }
+            Ok(target) if target.kind == Kind::Dir => {
+                let mut key = Vec::new();
+                dir.path.order_key(&mut key);
+                key.extend_from_slice(name.to_bytes());
+                let deferred = Deferred {
+                    key,
+                    parent: dir.path.clone(),
+                    name: name.to_owned(),
+                    meta: target,
+                    depth: dir.depth + 1,
+                    target: dir.target,
+                };
+                shared
+                    .deferred
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(deferred);
+                None
+            }
+            Ok(target) => Some(target),
+            Err(e) => {
+                self.stats.errors += 1;
+                let path = dir.path.display_owned(Some(name.to_bytes()));
+                // du's wording for a dangling symlink under -L: no reason.
+                diag::cannot_access(&path, (e != Errno::NOENT).then_some(e));
+                None
+            }
+        }
+    }
+
     fn stat_failed(&mut self, dir: &OpenDir<B>, name: &CStr, e: Errno) {
         let shared = self.shared;
         if e == Errno::NOENT && shared.follow == Follow::Yes {
@@ -587,6 +685,40 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
         }
         self.stats.errors += 1;
         diag::cannot_access(&dir.path.display_owned(Some(name.to_bytes())), Some(e));
+    }
+}
+
+/// Walk the symlinked directories set aside while walking an argument, in
+/// rounds, each in path order (see [`Deferred`]).
+fn walk_deferred<B: Backend>(shared: &Shared<'_, B>, main: &mut NodeTable<'_>, max_depth: usize) {
+    loop {
+        let mut round =
+            std::mem::take(&mut *shared.deferred.lock().unwrap_or_else(|p| p.into_inner()));
+        if round.is_empty() {
+            return;
+        }
+        round.sort_by(|a, b| a.key.cmp(&b.key));
+        for d in round {
+            if !shared.links.claim_dir(d.meta.id()) {
+                continue;
+            }
+            let totals = Totals::of(&d.meta);
+            let target = if d.depth <= max_depth {
+                main.add_dir(d.target, d.name.to_bytes(), totals)
+            } else {
+                main.charge(d.target, &totals);
+                d.target
+            };
+            shared.pending.fetch_add(1, Ordering::Relaxed);
+            shared.injector.push(Task::Dir {
+                parent: Parent::Closed(d.parent),
+                name: d.name,
+                id: d.meta.id(),
+                depth: d.depth,
+                target,
+            });
+            shared.wait_idle();
+        }
     }
 }
 
@@ -643,6 +775,8 @@ pub fn scan<B: Backend>(
         links: LinkSet::new(threads),
         hash_dirs: several || opts.follow,
         hash_all_files: opts.follow || (several && file_arg),
+        defer_links: opts.follow && !opts.count_links,
+        deferred: Mutex::new(Vec::new()),
         root_dev: AtomicU64::new(0),
         follow,
     };
@@ -733,6 +867,7 @@ pub fn scan<B: Backend>(
                     shared.pending.fetch_add(1, Ordering::Relaxed);
                     shared.injector.push(Task::List(dir));
                     shared.wait_idle();
+                    walk_deferred(shared, &mut main, opts.max_depth);
                 }
                 Err(e) => {
                     main_stats.errors += 1;
