@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What CI checks: formatting, clippy with warnings as errors, and the tests.
+# What CI runs: formatting, clippy with warnings as errors, the tests, and a
+# build of the benches (they are run by hand: see perf/README.md).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -8,5 +9,7 @@ echo "== cargo fmt --all -- --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo bench --workspace --no-run"
+cargo bench --workspace --no-run
 echo "== cargo test --workspace"
 cargo test --workspace

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{linkat, mkdirat, openat, symlinkat, AtFlags, Mode, OFlags, CWD};
 
-use crate::plan::{Kind, Plan, SPARSE_MARK};
+use crate::plan::{data_block, Kind, Plan, SPARSE_MARK};
 use crate::rng::Rng;
 
 /// Longest path handed to one `openat` when walking down a long chain.
@@ -227,6 +227,31 @@ fn make_files(
                     }
                 }
             }
+            Kind::Data {
+                size,
+                content,
+                flip,
+            } => {
+                let fd = openat(dir, it.name.as_slice(), create, Mode::from_raw_mode(0o644))
+                    .map_err(|e| ctx(e, "create", &it.name))?;
+                let mut f = File::from(fd);
+                let mut buf = vec![0u8; 64 << 10];
+                let mut off = 0u64;
+                while off < size {
+                    let n = (size - off).min(buf.len() as u64) as usize;
+                    // Blocks of 8 bytes; `off` is always a multiple of 8 here.
+                    for (k, chunk) in buf[..n].chunks_mut(8).enumerate() {
+                        let word = data_block(content, off / 8 + k as u64).to_le_bytes();
+                        chunk.copy_from_slice(&word[..chunk.len()]);
+                    }
+                    if let Some(at) = flip.filter(|&at| at >= off && at < off + n as u64) {
+                        buf[(at - off) as usize] ^= 0xff;
+                    }
+                    f.write_all(&buf[..n])
+                        .map_err(|e| ctx(e, "write", &it.name))?;
+                    off += n as u64;
+                }
+            }
             Kind::Sparse { len } => {
                 let fd = openat(dir, it.name.as_slice(), create, Mode::from_raw_mode(0o644))
                     .map_err(|e| ctx(e, "create", &it.name))?;
@@ -276,7 +301,7 @@ fn make_links(
                 symlinkat(target.as_slice(), dir, it.name.as_slice())
                     .map_err(|e| ctx(e, "symlink", &it.name))?;
             }
-            Kind::File { .. } | Kind::Sparse { .. } => {}
+            Kind::File { .. } | Kind::Sparse { .. } | Kind::Data { .. } => {}
         }
     }
     Ok(())

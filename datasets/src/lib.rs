@@ -6,7 +6,8 @@
 //! [`Manifest`] counts what it holds, for `DIR.manifest.json` beside the tree.
 //!
 //! Shapes: `mixed` (source-tree-like, the main benchmark), `wide` (three
-//! huge directories), `deep` (a chain far beyond PATH_MAX).
+//! huge directories), `deep` (a chain far beyond PATH_MAX), `dups` (duplicate
+//! groups and the traps around them, for duplicate finders).
 
 #![deny(missing_docs)]
 
@@ -17,7 +18,7 @@ pub mod rng;
 
 pub use create::{create, Timings};
 pub use manifest::Manifest;
-pub use plan::{Kind, LinkClass, Plan, Shape};
+pub use plan::{data_byte, Kind, LinkClass, Plan, Shape};
 
 /// Where the manifest of the tree at `dir` goes: `DIR.manifest.json`.
 pub fn manifest_path(dir: &std::path::Path) -> std::path::PathBuf {

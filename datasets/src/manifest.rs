@@ -136,6 +136,20 @@ impl Manifest {
                     fnv(&mut h, b"F");
                     fnv(&mut h, &size.to_le_bytes());
                 }
+                Kind::Data {
+                    size,
+                    content,
+                    flip,
+                } => {
+                    m.regular_files += 1;
+                    m.file_apparent_bytes += size;
+                    m.data_bytes += size;
+                    m.empty_files += u64::from(*size == 0);
+                    fnv(&mut h, b"D");
+                    fnv(&mut h, &size.to_le_bytes());
+                    fnv(&mut h, &content.to_le_bytes());
+                    fnv(&mut h, &flip.map_or(u64::MAX, |f| f).to_le_bytes());
+                }
                 Kind::Sparse { len } => {
                     m.regular_files += 1;
                     m.sparse_files += 1;

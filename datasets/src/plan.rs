@@ -18,6 +18,10 @@ pub enum Shape {
     Wide,
     /// One directory chain whose path is far longer than PATH_MAX.
     Deep,
+    /// Duplicate-finder traps: groups of identical files, same-size files
+    /// differing only in the first, a middle or the last byte, hard-linked
+    /// copies, empty files, unique files, a few large duplicates.
+    Dups,
 }
 
 impl Shape {
@@ -27,6 +31,7 @@ impl Shape {
             Shape::Mixed => "mixed",
             Shape::Wide => "wide",
             Shape::Deep => "deep",
+            Shape::Dups => "dups",
         }
     }
 
@@ -35,6 +40,7 @@ impl Shape {
             Shape::Mixed => 0x6d69_7865_6400_0000,
             Shape::Wide => 0x7769_6465_0000_0000,
             Shape::Deep => 0x6465_6570_0000_0000,
+            Shape::Dups => 0x6475_7073_0000_0000,
         }
     }
 }
@@ -78,6 +84,17 @@ pub enum Kind {
     File {
         /// Apparent size, all written.
         size: u64,
+    },
+    /// A regular file whose bytes are the stream of content `content`
+    /// ([`data_byte`]), with the byte at `flip` inverted: files with equal
+    /// `(size, content, flip)` are byte-identical, others differ.
+    Data {
+        /// Apparent size, all written.
+        size: u64,
+        /// Which content stream.
+        content: u64,
+        /// A byte offset to invert, making a near-duplicate.
+        flip: Option<u64>,
     },
     /// A sparse regular file: `len` bytes long, only a few written.
     Sparse {
@@ -165,6 +182,7 @@ impl Plan {
             Shape::Mixed => mixed(&mut rng, entries),
             Shape::Wide => wide(&mut rng, entries),
             Shape::Deep => deep(&mut rng, entries),
+            Shape::Dups => dups(&mut rng, entries),
         };
         debug_assert_eq!((dirs.len() + items.len()) as u64, entries);
         debug_assert!(items.windows(2).all(|w| w[0].dir <= w[1].dir));
@@ -675,5 +693,135 @@ fn deep(rng: &mut Rng, n: u64) -> (Vec<DirPlan>, Vec<Item>) {
             }
         }
     }
+    (dirs, items)
+}
+
+/// Byte `offset` of content stream `content`: a counter-mode hash, so any
+/// byte can be computed on its own and equal streams are equal everywhere.
+pub fn data_block(content: u64, block: u64) -> u64 {
+    let mut z = content
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(block.wrapping_mul(0xD1B5_4A32_D192_ED03));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Byte `offset` of content stream `content` (see [`data_block`]).
+pub fn data_byte(content: u64, offset: u64) -> u8 {
+    data_block(content, offset / 8).to_le_bytes()[(offset % 8) as usize]
+}
+
+/// Dups: entries per directory.
+const DUPS_PER_DIR: u64 = 64;
+/// Dups: sizes that sit on a hasher's head/tail boundaries.
+const DUPS_EDGE_SIZES: &[u64] = &[1, 4095, 4096, 4097, 8192, 16383, 16384, 65536, 65537];
+
+fn dup_size(rng: &mut Rng) -> u64 {
+    if rng.chance(0.003) {
+        rng.range(8 << 20, 40 << 20)
+    } else if rng.chance(0.08) {
+        *rng.pick(DUPS_EDGE_SIZES)
+    } else {
+        (rng.lognormal(16_000.0, 2.0).round() as u64).clamp(1, 4 << 20)
+    }
+}
+
+fn dups(rng: &mut Rng, n: u64) -> (Vec<DirPlan>, Vec<Item>) {
+    let mut dirs = vec![DirPlan {
+        parent: 0,
+        depth: 0,
+        name: Vec::new(),
+    }];
+    let nd = ((n - 1) / (DUPS_PER_DIR + 1)).min(n - 1);
+    for k in 0..nd {
+        dirs.push(DirPlan {
+            parent: 0,
+            depth: 1,
+            name: format!("d{k:04}").into_bytes(),
+        });
+    }
+    let want = (n - 1 - nd) as usize;
+    // (dir, kind); hard-link targets are indices into this list until sorted.
+    let mut made: Vec<(u32, Kind)> = Vec::with_capacity(want);
+    let mut next_content = 0u64;
+    let pick_dir = |rng: &mut Rng| rng.below(nd + 1) as u32;
+    while made.len() < want {
+        let size = dup_size(rng);
+        let content = next_content;
+        next_content += 1;
+        let data = |flip| Kind::Data {
+            size,
+            content,
+            flip,
+        };
+        let r = rng.f64();
+        let group: Vec<Kind> = if r < 0.40 {
+            // True duplicates.
+            (0..rng.range(2, 5)).map(|_| data(None)).collect()
+        } else if r < 0.55 {
+            // Same size, different in the first, a middle or the last byte.
+            let mut g = vec![data(None), data(None)];
+            if size >= 2 {
+                g.extend([data(Some(0)), data(Some(size / 2)), data(Some(size - 1))]);
+            }
+            g
+        } else if r < 0.65 {
+            // A file, hard links to it (filled in below) and maybe a real copy.
+            let mut g = vec![data(None)];
+            g.extend((0..rng.range(1, 3)).map(|_| Kind::HardLink { target: u32::MAX }));
+            if rng.chance(0.5) {
+                g.push(data(None));
+            }
+            g
+        } else if r < 0.70 {
+            (0..rng.range(2, 4))
+                .map(|_| Kind::Data {
+                    size: 0,
+                    content: 0,
+                    flip: None,
+                })
+                .collect()
+        } else {
+            vec![data(None)]
+        };
+        let first = made.len();
+        for kind in group {
+            if made.len() == want {
+                break;
+            }
+            let kind = match kind {
+                Kind::HardLink { .. } => Kind::HardLink {
+                    target: first as u32,
+                },
+                k => k,
+            };
+            made.push((pick_dir(rng), kind));
+        }
+    }
+    // Items must be sorted by directory: sort, then renumber link targets.
+    let mut order: Vec<usize> = (0..made.len()).collect();
+    order.sort_by_key(|&i| (made[i].0, i));
+    let mut new_index = vec![0u32; made.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_index[old] = new as u32;
+    }
+    let items = order
+        .iter()
+        .map(|&old| {
+            let (dir, kind) = &made[old];
+            let kind = match kind {
+                Kind::HardLink { target } => Kind::HardLink {
+                    target: new_index[*target as usize],
+                },
+                k => k.clone(),
+            };
+            Item {
+                dir: *dir,
+                name: format!("f{old:07}.bin").into_bytes(),
+                kind,
+            }
+        })
+        .collect();
     (dirs, items)
 }

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use fdu_datasets::{create, manifest_path, Manifest, Plan, Shape};
+use fdu_datasets::{create, data_byte, manifest_path, Kind, Manifest, Plan, Shape};
 use rustix::fd::OwnedFd;
 use rustix::fs::{openat, statat, AtFlags, Dir, FileType, Mode, OFlags, CWD};
 
@@ -84,7 +84,7 @@ fn expected(m: &Manifest) -> Walk {
 
 #[test]
 fn same_seed_same_manifest() {
-    for shape in [Shape::Mixed, Shape::Wide, Shape::Deep] {
+    for shape in [Shape::Mixed, Shape::Wide, Shape::Deep, Shape::Dups] {
         let a = Manifest::of(&Plan::new(shape, 3000, 7));
         let b = Manifest::of(&Plan::new(shape, 3000, 7));
         assert_eq!(a, b);
@@ -96,7 +96,7 @@ fn same_seed_same_manifest() {
 
 #[test]
 fn exact_entry_counts() {
-    for shape in [Shape::Mixed, Shape::Wide, Shape::Deep] {
+    for shape in [Shape::Mixed, Shape::Wide, Shape::Deep, Shape::Dups] {
         for n in [1, 2, 3, 5, 17, 100, 999, 5000] {
             let m = Manifest::of(&Plan::new(shape, n, 1));
             assert_eq!(m.total_entries, n, "{shape} n={n}");
@@ -124,6 +124,7 @@ fn trees_on_disk_match_manifests() {
         (Shape::Mixed, 3000),
         (Shape::Wide, 1000),
         (Shape::Deep, 600),
+        (Shape::Dups, 400),
     ] {
         let plan = Plan::new(shape, n, 3);
         let m = Manifest::of(&plan);
@@ -139,4 +140,62 @@ fn trees_on_disk_match_manifests() {
         .to_str()
         .unwrap()
         .ends_with("/x/mixed-1m.manifest.json"));
+}
+
+/// The dups tree's contents are what its plan promises: files planned alike
+/// are byte-identical, and same-size files planned differently differ
+/// (near-duplicates differ exactly at their flipped byte).
+#[test]
+fn dups_contents_follow_the_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = Plan::new(Shape::Dups, 1500, 5);
+    let root = tmp.path().join("dups");
+    create(&plan, &root, 2).unwrap();
+    let mut by_key: std::collections::HashMap<(u64, u64, Option<u64>), Vec<u8>> =
+        std::collections::HashMap::new();
+    let mut by_bytes: std::collections::HashMap<Vec<u8>, (u64, u64, Option<u64>)> =
+        std::collections::HashMap::new();
+    let (mut groups, mut flips) = (0, 0);
+    for it in &plan.items {
+        let Kind::Data {
+            size,
+            content,
+            flip,
+        } = it.kind
+        else {
+            continue;
+        };
+        if size > (1 << 20) {
+            continue; // keep the test quick: large files are checked by size only
+        }
+        let path = root.join(String::from_utf8(plan.dir_path(it.dir)).unwrap());
+        let bytes = std::fs::read(path.join(std::str::from_utf8(&it.name).unwrap())).unwrap();
+        assert_eq!(bytes.len() as u64, size);
+        if let Some(at) = flip {
+            flips += 1;
+            assert_eq!(bytes[at as usize], !data_byte(content, at));
+        } else if size > 0 {
+            assert_eq!(bytes[0], data_byte(content, 0));
+        }
+        let key = if size == 0 {
+            (0, 0, None)
+        } else {
+            (size, content, flip)
+        };
+        match by_key.get(&key) {
+            Some(seen) => {
+                groups += 1;
+                assert_eq!(seen, &bytes, "{key:?} copies differ");
+            }
+            None => {
+                by_key.insert(key, bytes.clone());
+            }
+        }
+        let other = by_bytes.entry(bytes).or_insert(key);
+        assert_eq!(*other, key, "different plans, same bytes");
+    }
+    assert!(
+        groups > 50 && flips > 20,
+        "{groups} duplicates, {flips} near-duplicates"
+    );
 }
