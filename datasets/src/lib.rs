@@ -1,7 +1,7 @@
 //! Deterministic benchmark trees for `fdu`.
 //!
 //! A tree is fully decided by `(shape, entries, seed)`: [`Plan::new`] lays
-//! out every directory and entry in memory with a seeded PRNG, [`create`]
+//! out every directory and entry in memory with a seeded PRNG, [`create()`]
 //! makes it on disk (in parallel, all calls relative to directory fds), and
 //! [`Manifest`] counts what it holds, for `DIR.manifest.json` beside the tree.
 //!
