@@ -80,7 +80,7 @@ FDU=${FDU_BIN:-$ROOT/target/release/fdu}
 GEN=$ROOT/target/release/fdu-datasets
 
 log "checking tools"
-for pkg in hyperfine:hyperfine gdu:gdu /usr/bin/time:time gcc:gcc python3:python3; do
+for pkg in hyperfine:hyperfine gdu:gdu jdupes:jdupes /usr/bin/time:time gcc:gcc python3:python3; do
   cmd=${pkg%%:*}; deb=${pkg#*:}
   command -v "$cmd" >/dev/null 2>&1 || apt_install "$deb" || echo "bench.sh: could not install $deb" >&2
 done
@@ -97,6 +97,8 @@ cargo_peer diskus diskus --version 0.9.0 --locked
 cargo_peer pdu parallel-disk-usage --version 0.24.0 --locked
 cargo_peer dust du-dust --version 1.2.7 --locked
 cargo_peer dua dua-cli --version 3.0.0 --locked
+# Duplicate finders (jdupes above), for `fdu --dups` comparisons.
+cargo_peer fclones fclones --locked
 
 if [ -f "$FLOOR_SRC" ]; then
   gcc -O2 -pthread -o "$FLOOR_BIN" "$FLOOR_SRC"
