@@ -545,7 +545,6 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
                 }
             }
             self.stats.entries += 1;
-            self.stats.stat += 1;
             let meta = match self.stat_entry(dir, name) {
                 Some(meta) => meta,
                 None => continue,
