@@ -374,7 +374,7 @@ pub fn default_threads() -> usize {
 /// Writes du's lines, and goes quiet once stdout is closed.
 struct Printer<W: Write> {
     out: W,
-    config_units: Units,
+    units: Units,
     measure: Measure,
     end: u8,
     closed: bool,
@@ -389,8 +389,7 @@ impl<W: Write> Printer<W> {
             return;
         }
         self.buf.clear();
-        self.config_units
-            .format(self.measure.of(totals), &mut self.buf);
+        self.units.format(self.measure.of(totals), &mut self.buf);
         self.buf.push(b'\t');
         self.buf.extend_from_slice(path);
         self.buf.push(self.end);
@@ -421,7 +420,7 @@ pub fn run(config: &Config) -> ExitStatus {
     let stdout = io::stdout();
     let mut printer = Printer {
         out: io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
-        config_units: config.units,
+        units: config.units,
         measure: config.measure,
         end: if config.null { 0 } else { b'\n' },
         closed: false,
@@ -462,13 +461,6 @@ pub fn run(config: &Config) -> ExitStatus {
     }
 }
 
-fn backend_name(kind: BackendKind) -> &'static str {
-    match kind {
-        BackendKind::Linux => "linux",
-        BackendKind::Std => "std",
-    }
-}
-
 /// `--stats`: what the scan did, on stderr, after the output.
 fn print_stats(config: &Config, outcome: &ScanOutcome, elapsed: std::time::Duration) {
     let s = &outcome.sum;
@@ -487,7 +479,7 @@ fn print_stats(config: &Config, outcome: &ScanOutcome, elapsed: std::time::Durat
          entries/s    {:.0}\n\
          syscalls     openat {}  getdents64 {}  fstatat {}  close {}  io_uring_enter 0\n\
          worker  entries  dirs  steals\n",
-        backend_name(config.backend),
+        config.backend.name(),
         outcome.workers.len(),
         s.entries,
         s.dirs,

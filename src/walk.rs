@@ -103,18 +103,24 @@ struct PathNode {
 }
 
 impl PathNode {
+    /// This directory, then its parent, up to the argument.
+    fn ancestors(&self) -> impl Iterator<Item = &PathNode> {
+        std::iter::successors(Some(self), |node| node.parent.as_deref())
+    }
+
+    /// The chain from the argument down to this directory.
+    fn chain_from_root(&self) -> Vec<&PathNode> {
+        let mut chain: Vec<&PathNode> = self.ancestors().collect();
+        chain.reverse();
+        chain
+    }
+
     /// Write the printed path of this directory (and `leaf` below it).
     fn display(&self, leaf: Option<&[u8]>, out: &mut Vec<u8>) {
-        let mut chain: Vec<&PathNode> = Vec::new();
-        let mut node = self;
-        chain.push(node);
-        while let Some(parent) = &node.parent {
-            node = parent;
-            chain.push(node);
-        }
+        let chain = self.chain_from_root();
         out.clear();
-        out.extend_from_slice(&root_display(node.name.as_bytes()));
-        for n in chain.iter().rev().skip(1) {
+        out.extend_from_slice(&root_display(chain[0].name.as_bytes()));
+        for n in &chain[1..] {
             join(out, n.name.as_bytes());
         }
         if let Some(leaf) = leaf {
@@ -126,11 +132,7 @@ impl PathNode {
     /// order of such keys is path order (a parent before its children,
     /// siblings by name).
     fn order_key(&self, out: &mut Vec<u8>) {
-        let mut chain: Vec<&PathNode> = vec![self];
-        while let Some(parent) = &chain[chain.len() - 1].parent {
-            chain.push(parent);
-        }
-        for node in chain.iter().rev() {
+        for node in self.chain_from_root() {
             out.extend_from_slice(node.name.as_bytes());
             out.push(0);
         }
@@ -138,16 +140,7 @@ impl PathNode {
 
     /// Whether this directory or one of its ancestors is `id`.
     fn has_ancestor(&self, id: (u64, u64)) -> bool {
-        let mut node = self;
-        loop {
-            if node.id == id {
-                return true;
-            }
-            match &node.parent {
-                Some(parent) => node = parent,
-                None => return false,
-            }
-        }
+        self.ancestors().any(|node| node.id == id)
     }
 
     fn display_owned(&self, leaf: Option<&[u8]>) -> Vec<u8> {
@@ -308,17 +301,10 @@ impl<'s, B: Backend> Shared<'s, B> {
 
     /// Reopen a directory whose fd was closed, from its argument down.
     fn reopen(&self, path: &PathNode, stats: &mut WorkerStats) -> Result<B::Dir, Errno> {
-        let mut chain: Vec<&PathNode> = Vec::new();
-        let mut node = path;
-        chain.push(node);
-        while let Some(parent) = &node.parent {
-            node = parent;
-            chain.push(node);
-        }
-        let root = chain.pop().expect("the chain holds at least the node");
-        stats.openat += 1 + chain.len() as u64;
-        let mut dir = self.backend.open_path(os_path(root.name.as_bytes()))?;
-        while let Some(next) = chain.pop() {
+        let chain = path.chain_from_root();
+        stats.openat += chain.len() as u64;
+        let mut dir = self.backend.open_path(os_path(chain[0].name.as_bytes()))?;
+        for next in &chain[1..] {
             dir = self.backend.open_at(&dir, &next.name, self.follow)?;
         }
         Ok(dir)

@@ -28,9 +28,6 @@ pub trait Backend: Send + Sync + 'static {
     /// Per-worker state for listing directories (the `getdents64` buffer).
     type Lister: Send;
 
-    /// The name `--stats` and error messages use for this backend.
-    const NAME: &'static str;
-
     /// A new listing buffer for one worker.
     fn lister(&self) -> Self::Lister;
 
@@ -83,6 +80,16 @@ pub enum BackendKind {
     Linux,
     /// [`crate::stdfs::StdBackend`].
     Std,
+}
+
+impl BackendKind {
+    /// The backend's `--backend` name, as `--stats` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Linux => "linux",
+            BackendKind::Std => "std",
+        }
+    }
 }
 
 impl BackendChoice {

@@ -128,8 +128,6 @@ impl Backend for LinuxBackend {
     type Dir = OwnedFd;
     type Lister = Lister;
 
-    const NAME: &'static str = "linux";
-
     fn lister(&self) -> Lister {
         Lister {
             buf: vec![MaybeUninit::uninit(); LIST_BUFFER],

@@ -103,8 +103,6 @@ impl Backend for StdBackend {
     type Dir = StdDir;
     type Lister = ();
 
-    const NAME: &'static str = "std";
-
     fn lister(&self) {}
 
     fn stat_path(&self, path: &Path, follow: Follow) -> Result<Meta, Errno> {
