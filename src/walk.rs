@@ -169,6 +169,18 @@ pub fn root_display(arg: &[u8]) -> Vec<u8> {
     arg[..len].to_vec()
 }
 
+/// Receives every regular file the scan counts, as it is stat'ed (what
+/// `--dups` reads its candidates from).
+///
+/// Called from every worker at once, so implementations shard by `worker`:
+/// 0 is the main thread (file arguments), 1..=N the workers. Every link to a
+/// multiply-linked file is passed, and a file reached through several
+/// arguments may be passed more than once: `(meta.dev, meta.ino)` tells.
+pub trait FileSink: Sync {
+    /// One regular file: its path as du would print it and its stat.
+    fn file(&self, worker: usize, path: &[u8], meta: &Meta);
+}
+
 /// An open directory and what its entries are charged to.
 struct OpenDir<B: Backend> {
     fd: B::Dir,
@@ -272,6 +284,7 @@ struct Shared<'s, B: Backend> {
     /// `st_dev` of the argument being scanned (`-x`).
     root_dev: AtomicU64,
     follow: Follow,
+    files: Option<&'s dyn FileSink>,
 }
 
 impl<'s, B: Backend> Shared<'s, B> {
@@ -362,6 +375,8 @@ struct Ctx<'s, 'a, B: Backend> {
     table: NodeTable<'a>,
     stats: WorkerStats,
     path: Vec<u8>,
+    /// Paths passed to the [`FileSink`].
+    file_path: Vec<u8>,
 }
 
 struct Worker<'s, 'a, B: Backend> {
@@ -537,6 +552,12 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
             };
             if opts.one_file_system && meta.dev != shared.root_dev.load(Ordering::Relaxed) {
                 continue;
+            }
+            if meta.kind == Kind::File {
+                if let Some(sink) = shared.files {
+                    dir.path.display(Some(bytes), &mut self.file_path);
+                    sink.file(self.index + 1, &self.file_path, &meta);
+                }
             }
             let totals = Totals::of(&meta);
             let is_dir = meta.kind == Kind::Dir;
@@ -716,6 +737,17 @@ pub fn scan<B: Backend>(
     paths: &[Vec<u8>],
     line: impl FnMut(&Totals, &[u8]),
 ) -> ScanOutcome {
+    scan_with(backend, opts, paths, None, line)
+}
+
+/// [`scan`], passing every regular file to `files` as well.
+pub fn scan_with<B: Backend>(
+    backend: &B,
+    opts: &ScanOptions,
+    paths: &[Vec<u8>],
+    files: Option<&dyn FileSink>,
+    line: impl FnMut(&Totals, &[u8]),
+) -> ScanOutcome {
     let threads = opts.threads.max(1);
     let fd_limit = fdu_platform::limits::raise_nofile();
     let max_open = opts.max_open_dirs.unwrap_or_else(|| {
@@ -764,6 +796,7 @@ pub fn scan<B: Backend>(
         deferred: Mutex::new(Vec::new()),
         root_dev: AtomicU64::new(0),
         follow,
+        files,
     };
 
     let mut outcome = ScanOutcome::default();
@@ -785,6 +818,7 @@ pub fn scan<B: Backend>(
                             table: NodeTable::new(i + 1, arena),
                             stats: WorkerStats::default(),
                             path: Vec::new(),
+                            file_path: Vec::new(),
                         },
                     };
                     worker.run()
@@ -815,6 +849,11 @@ pub fn scan<B: Backend>(
                     continue;
                 }
             };
+            if meta.kind == Kind::File {
+                if let Some(sink) = files {
+                    sink.file(0, &display, &meta);
+                }
+            }
             let totals = Totals::of(&meta);
             let is_dir = meta.kind == Kind::Dir;
             let tracked = !opts.count_links && !is_dir && (meta.nlink > 1 || shared.hash_all_files);

@@ -25,12 +25,14 @@ use crate::{Backend, Errno, Follow, Kind, Listing, Meta};
 /// Size of the per-worker `getdents64` buffer.
 pub const LIST_BUFFER: usize = 64 * 1024;
 
-/// The stat fields a size scan needs: type, identity, link count and sizes.
+/// The stat fields a scan needs: type, identity, link count, sizes and
+/// modification time.
 const MASK: StatxFlags = StatxFlags::TYPE
     .union(StatxFlags::NLINK)
     .union(StatxFlags::INO)
     .union(StatxFlags::SIZE)
-    .union(StatxFlags::BLOCKS);
+    .union(StatxFlags::BLOCKS)
+    .union(StatxFlags::MTIME);
 
 /// Set once `statx` answered `ENOSYS`: from then on only `fstatat` is used.
 static NO_STATX: AtomicBool = AtomicBool::new(false);
@@ -41,7 +43,7 @@ pub enum StatCall {
     /// `newfstatat(dir_fd, name, AT_SYMLINK_NOFOLLOW)`: the fastest measured.
     #[default]
     Fstatat,
-    /// `statx(dir_fd, name, AT_SYMLINK_NOFOLLOW, TYPE|NLINK|INO|SIZE|BLOCKS)`.
+    /// `statx(dir_fd, name, AT_SYMLINK_NOFOLLOW, TYPE|NLINK|INO|SIZE|BLOCKS|MTIME)`.
     Statx,
 }
 
@@ -99,6 +101,8 @@ fn stat_fstatat(dir: BorrowedFd<'_>, name: &CStr, flags: AtFlags) -> Result<Meta
         nlink: st.st_nlink,
         size: u64::try_from(st.st_size).unwrap_or(0),
         blocks: u64::try_from(st.st_blocks).unwrap_or(0),
+        mtime: st.st_mtime,
+        mtime_nsec: u32::try_from(st.st_mtime_nsec).unwrap_or(0),
     })
 }
 
@@ -115,6 +119,8 @@ fn stat_statx(dir: BorrowedFd<'_>, name: &CStr, flags: AtFlags) -> Result<Meta, 
             nlink: u64::from(st.stx_nlink),
             size: st.stx_size,
             blocks: st.stx_blocks,
+            mtime: st.stx_mtime.tv_sec,
+            mtime_nsec: st.stx_mtime.tv_nsec,
         }),
         Err(rustix::io::Errno::NOSYS) => {
             NO_STATX.store(true, Ordering::Relaxed);

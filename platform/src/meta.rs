@@ -30,6 +30,11 @@ pub struct Meta {
     pub size: u64,
     /// Allocated 512-byte blocks (`st_blocks`).
     pub blocks: u64,
+    /// Last modification, seconds since the epoch (`st_mtime`): with
+    /// `mtime_nsec`, tells a file that changed between two stats.
+    pub mtime: i64,
+    /// Nanoseconds of the last modification (`st_mtime_nsec`).
+    pub mtime_nsec: u32,
 }
 
 impl Meta {

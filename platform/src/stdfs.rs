@@ -65,10 +65,17 @@ fn meta_of(md: &fs::Metadata) -> Meta {
             nlink: md.nlink(),
             size: md.size(),
             blocks: md.blocks(),
+            mtime: md.mtime(),
+            mtime_nsec: u32::try_from(md.mtime_nsec()).unwrap_or(0),
         }
     }
     #[cfg(not(unix))]
     {
+        let since = md
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .unwrap_or_default();
         Meta {
             kind,
             dev: 0,
@@ -76,6 +83,8 @@ fn meta_of(md: &fs::Metadata) -> Meta {
             nlink: 1,
             size: md.len(),
             blocks: md.len().div_ceil(512),
+            mtime: i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+            mtime_nsec: since.subsec_nanos(),
         }
     }
 }
