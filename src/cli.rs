@@ -5,13 +5,16 @@ use std::io::{self, Write};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use fdu_platform::{BackendChoice, BackendKind};
+use fdu_platform::pin::{self, PinChoice, PinMode, Placement, Topology};
+use fdu_platform::{Backend, BackendChoice, BackendKind};
 
 use crate::diag::{self, ExitStatus};
 use crate::exclude::Exclude;
 use crate::tree::Totals;
 use crate::units::{parse_c_number, Units, UnitsError};
 use crate::walk::{scan, ScanOptions, ScanOutcome};
+#[cfg(target_os = "linux")]
+use fdu_platform::uring::{UringBackend, UringConfig};
 
 /// What is counted: du's `--apparent-size`, `--inodes` or disk usage.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -48,8 +51,18 @@ pub struct Config {
     pub total: bool,
     /// End lines with NUL (`-0`).
     pub null: bool,
-    /// The backend that runs.
+    /// The backend asked for (`auto` falls back silently when its first
+    /// pick cannot run; an explicit choice fails instead).
+    pub backend_choice: BackendChoice,
+    /// The backend that runs, unless it cannot start (see `backend_choice`).
     pub backend: BackendKind,
+    /// Ring tuning for the uring backend.
+    #[cfg(target_os = "linux")]
+    pub uring: UringConfig,
+    /// How workers are pinned (`--pin`), resolved against the topology.
+    pub pin: PinMode,
+    /// The CPU topology the workers were placed on.
+    pub topology: Topology,
     /// Paths to scan, as given (default `.`).
     pub paths: Vec<Vec<u8>>,
     /// Print scan statistics on stderr (`--stats`).
@@ -125,9 +138,31 @@ fn command() -> Command {
             Arg::new("backend")
                 .long("backend")
                 .value_name("BACKEND")
-                .value_parser(["auto", "linux", "std"])
+                .value_parser(["auto", "linux", "uring", "std"])
                 .default_value("auto")
-                .help("syscall backend: auto, linux (openat/getdents64/fstatat) or std (std::fs)"),
+                .help("syscall backend: auto, linux (openat/getdents64/fstatat), uring (statx/openat/close batched through io_uring) or std (std::fs)"),
+        )
+        .arg(
+            Arg::new("pin")
+                .long("pin")
+                .value_name("MODE")
+                .value_parser(["auto", "none", "cpu", "numa"])
+                .default_value("auto")
+                .help("pin workers: none, cpu (one CPU each), numa (spread over NUMA nodes), auto (numa on a multi-node machine, else none)"),
+        )
+        .arg(
+            Arg::new("ring-depth")
+                .long("ring-depth")
+                .value_name("N")
+                .value_parser(clap::value_parser!(u32).range(1..=4096))
+                .hide(true),
+        )
+        .arg(
+            Arg::new("ring-workers")
+                .long("ring-workers")
+                .value_name("N")
+                .value_parser(clap::value_parser!(u32).range(0..=4096))
+                .hide(true),
         )
         .arg(
             Arg::new("max-open-dirs")
@@ -322,10 +357,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     }
     let exclude = (!patterns.is_empty()).then(|| Exclude::new(&patterns));
 
-    let backend = match BackendChoice::parse(m.get_one::<String>("backend").expect("defaulted"))
-        .expect("validated by clap")
-        .resolve()
-    {
+    let backend_choice = BackendChoice::parse(m.get_one::<String>("backend").expect("defaulted"))
+        .expect("validated by clap");
+    let backend = match backend_choice.resolve() {
         Ok(kind) => kind,
         Err(e) => return Parsed::Usage(e),
     };
@@ -333,6 +367,27 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         .get_one::<u16>("threads")
         .map(|&n| usize::from(n))
         .unwrap_or_else(default_threads);
+    // FDU_SYSFS_ROOT stands in for /sys (tests give fake topologies).
+    let sysfs = std::env::var_os("FDU_SYSFS_ROOT").unwrap_or_else(|| "/sys".into());
+    let topology = Topology::read(std::path::Path::new(&sysfs), &pin::allowed_cpus());
+    let pin_mode = PinChoice::parse(m.get_one::<String>("pin").expect("defaulted"))
+        .expect("validated by clap")
+        .resolve(&topology);
+    let placements: Vec<Placement> = match pin_mode {
+        PinMode::None => Vec::new(),
+        mode => pin::plan(&topology, mode, threads),
+    };
+    #[cfg(target_os = "linux")]
+    let uring = {
+        let mut cfg = UringConfig::default();
+        if let Some(&depth) = m.get_one::<u32>("ring-depth") {
+            cfg.depth = depth;
+        }
+        if let Some(&workers) = m.get_one::<u32>("ring-workers") {
+            cfg.wq_workers = workers;
+        }
+        cfg
+    };
     let mut paths: Vec<Vec<u8>> = m
         .get_many::<OsString>("paths")
         .map(|v| v.cloned().map(os_bytes).collect())
@@ -351,12 +406,18 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
             threads,
             exclude,
             max_open_dirs: m.get_one::<u32>("max-open-dirs").map(|&n| n as usize),
+            placements,
         },
         measure,
         units,
         total: flag(&m, "total"),
         null: flag(&m, "null"),
+        backend_choice,
         backend,
+        #[cfg(target_os = "linux")]
+        uring,
+        pin: pin_mode,
+        topology,
         paths,
         stats: flag(&m, "stats"),
     }))
@@ -428,21 +489,41 @@ pub fn run(config: &Config) -> ExitStatus {
         buf: Vec::new(),
     };
     let started = std::time::Instant::now();
-    let outcome = match config.backend {
+    let mut line = |t: &Totals, p: &[u8]| printer.line(t, p);
+    let mut scan_with = |backend: &dyn ScanWith| backend.scan(config, &mut line);
+    let (ran, ring, outcome) = match config.backend {
         #[cfg(target_os = "linux")]
-        BackendKind::Linux => scan(
-            &fdu_platform::linux::LinuxBackend::default(),
-            &config.scan,
-            &config.paths,
-            |t, p| printer.line(t, p),
+        BackendKind::Uring => match UringBackend::new(config.uring) {
+            Ok(ring) => {
+                let outcome = scan_with(&ring);
+                (BackendKind::Uring, Some(ring.describe()), outcome)
+            }
+            Err(e) if config.backend_choice == BackendChoice::Uring => {
+                diag::report(&format!(
+                    "cannot use the uring backend: io_uring_setup failed: {e}"
+                ));
+                return ExitStatus::Partial;
+            }
+            Err(_) => (
+                BackendKind::Linux,
+                None,
+                scan_with(&fdu_platform::linux::LinuxBackend::default()),
+            ),
+        },
+        #[cfg(target_os = "linux")]
+        BackendKind::Linux => (
+            BackendKind::Linux,
+            None,
+            scan_with(&fdu_platform::linux::LinuxBackend::default()),
         ),
         #[cfg(not(target_os = "linux"))]
-        BackendKind::Linux => unreachable!("resolve() never picks linux here"),
-        BackendKind::Std => scan(
-            &fdu_platform::stdfs::StdBackend,
-            &config.scan,
-            &config.paths,
-            |t, p| printer.line(t, p),
+        BackendKind::Linux | BackendKind::Uring => {
+            unreachable!("resolve() never picks a Linux backend here")
+        }
+        BackendKind::Std => (
+            BackendKind::Std,
+            None,
+            scan_with(&fdu_platform::stdfs::StdBackend),
         ),
     };
     if config.total {
@@ -450,7 +531,7 @@ pub fn run(config: &Config) -> ExitStatus {
     }
     printer.finish();
     if config.stats {
-        print_stats(config, &outcome, started.elapsed());
+        print_stats(config, ran, ring.as_deref(), &outcome, started.elapsed());
     }
     // A reader that went away (`fdu -a / | head`) is not an error; any
     // other write error is.
@@ -461,8 +542,26 @@ pub fn run(config: &Config) -> ExitStatus {
     }
 }
 
+/// A backend the CLI can scan with: erases the backend type so that `run`
+/// picks one at run time.
+trait ScanWith {
+    fn scan(&self, config: &Config, line: &mut dyn FnMut(&Totals, &[u8])) -> ScanOutcome;
+}
+
+impl<B: Backend> ScanWith for B {
+    fn scan(&self, config: &Config, line: &mut dyn FnMut(&Totals, &[u8])) -> ScanOutcome {
+        scan(self, &config.scan, &config.paths, line)
+    }
+}
+
 /// `--stats`: what the scan did, on stderr, after the output.
-fn print_stats(config: &Config, outcome: &ScanOutcome, elapsed: std::time::Duration) {
+fn print_stats(
+    config: &Config,
+    ran: BackendKind,
+    ring: Option<&str>,
+    outcome: &ScanOutcome,
+    elapsed: std::time::Duration,
+) {
     let s = &outcome.sum;
     let secs = elapsed.as_secs_f64();
     let rate = if secs > 0.0 {
@@ -471,33 +570,74 @@ fn print_stats(config: &Config, outcome: &ScanOutcome, elapsed: std::time::Durat
         0.0
     };
     let mut text = format!(
-        "fdu: stats: backend {}, {} threads\n\
-         entries      {}\n\
+        "fdu: stats: backend {}, {} threads, pin {}\n",
+        ran.name(),
+        outcome.workers.len(),
+        config.pin.name(),
+    );
+    if let Some(ring) = ring {
+        text.push_str(&format!("io_uring     {ring}\n"));
+    }
+    text.push_str(&format!(
+        "entries      {}\n\
          directories  {}\n\
          errors       {}\n\
          elapsed      {:.3} s\n\
          entries/s    {:.0}\n\
-         syscalls     openat {}  getdents64 {}  fstatat {}  close {}  io_uring_enter 0\n\
-         worker  entries  dirs  steals\n",
-        config.backend.name(),
-        outcome.workers.len(),
+         syscalls     openat {}  getdents64 {}  fstatat {}  close {}  io_uring_enter {}\n\
+         ring ops     statx {}  openat {}  close {}\n\
+         worker  entries  dirs  steals  cpus\n",
         s.entries,
         s.dirs,
         s.errors,
         secs,
         rate,
-        s.openat,
+        s.openat - s.ring_openat,
         s.getdents,
-        s.stat,
-        s.openat,
-    );
+        s.stat - s.ring_stat,
+        s.openat.saturating_sub(s.ring_close),
+        s.uring_enter,
+        s.ring_stat,
+        s.ring_openat,
+        s.ring_close,
+    ));
     for (i, w) in outcome.workers.iter().enumerate() {
+        let cpus = config
+            .scan
+            .placements
+            .get(i)
+            .map_or_else(|| "any".to_string(), |p| cpu_list(&p.cpus));
         text.push_str(&format!(
-            "{i:>6}  {:>7}  {:>4}  {:>6}\n",
+            "{i:>6}  {:>7}  {:>4}  {:>6}  {cpus}\n",
             w.entries, w.dirs, w.steals
         ));
     }
     let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// CPUs as a cpulist (`0-3,8`).
+fn cpu_list(cpus: &[usize]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < cpus.len() {
+        let mut j = i;
+        while j + 1 < cpus.len() && cpus[j + 1] == cpus[j] + 1 {
+            j += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if j > i {
+            out.push_str(&format!("{}-{}", cpus[i], cpus[j]));
+        } else {
+            out.push_str(&cpus[i].to_string());
+        }
+        i = j + 1;
+    }
+    if out.is_empty() {
+        out.push_str("any");
+    }
+    out
 }
 
 /// Parse and run: the whole program.

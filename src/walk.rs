@@ -41,7 +41,8 @@ use bumpalo::Bump;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker as Deque};
 use crossbeam_utils::Backoff;
 
-use fdu_platform::{Backend, Errno, Follow, Kind, Meta};
+use fdu_platform::pin::{self, Placement};
+use fdu_platform::{Backend, Errno, Follow, Kind, Meta, Submitted};
 
 use crate::diag;
 use crate::exclude::Exclude;
@@ -76,6 +77,9 @@ pub struct ScanOptions {
     pub exclude: Option<Exclude>,
     /// Budget of directory fds open at once (default: half the fd limit).
     pub max_open_dirs: Option<usize>,
+    /// Where each worker runs (`--pin`): one entry per worker, or none to
+    /// leave every worker unpinned.
+    pub placements: Vec<Placement>,
 }
 
 /// What the scan counted, besides the printed lines.
@@ -228,6 +232,14 @@ struct Deferred {
     target: NodeId,
 }
 
+/// A subdirectory found by a stat batch, to be opened with its siblings.
+struct Subdir {
+    name: CString,
+    id: (u64, u64),
+    /// What its entries are charged to.
+    target: NodeId,
+}
+
 /// Names of one directory, NUL-terminated, back to back.
 #[derive(Default)]
 struct Batch {
@@ -352,6 +364,14 @@ pub struct WorkerStats {
     pub getdents: u64,
     /// Stat calls (`fstatat`, or `statx` where chosen).
     pub stat: u64,
+    /// `io_uring_enter` calls (the uring backend).
+    pub uring_enter: u64,
+    /// Stats that ran on an io_uring (included in `stat`).
+    pub ring_stat: u64,
+    /// Opens that ran on an io_uring (included in `openat`).
+    pub ring_openat: u64,
+    /// Closes that ran on an io_uring.
+    pub ring_close: u64,
 }
 
 impl WorkerStats {
@@ -363,6 +383,20 @@ impl WorkerStats {
         self.openat += o.openat;
         self.getdents += o.getdents;
         self.stat += o.stat;
+        self.uring_enter += o.uring_enter;
+        self.ring_stat += o.ring_stat;
+        self.ring_openat += o.ring_openat;
+        self.ring_close += o.ring_close;
+    }
+
+    fn add_submitted(&mut self, s: Submitted, opens: bool) {
+        self.uring_enter += s.enters;
+        self.ring_close += s.closes;
+        if opens {
+            self.ring_openat += s.ops;
+        } else {
+            self.ring_stat += s.ops;
+        }
     }
 }
 
@@ -372,6 +406,8 @@ struct Ctx<'s, 'a, B: Backend> {
     shared: &'s Shared<'s, B>,
     deque: Deque<Task<B>>,
     index: usize,
+    /// Workers to steal from, in order: same NUMA node first.
+    victims: Vec<usize>,
     table: NodeTable<'a>,
     stats: WorkerStats,
     path: Vec<u8>,
@@ -493,9 +529,8 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
                 Steal::Retry => retry = true,
                 Steal::Empty => {}
             }
-            let n = shared.stealers.len();
-            for k in 1..n {
-                match shared.stealers[(self.index + k) % n].steal() {
+            for &victim in &self.victims {
+                match shared.stealers[victim].steal() {
                     Steal::Success(task) => {
                         self.stats.steals += 1;
                         return Some(task);
@@ -528,114 +563,192 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
         }
         let shared = self.shared;
         let opts = shared.opts;
-        let depth = dir.depth + 1;
-        let printed = depth <= opts.max_depth;
-        let mut folded = Totals::default();
+        let mut names: Vec<&CStr> = Vec::with_capacity(batch.len);
         let mut dir_path_len = None;
         for name in batch.iter() {
-            let bytes = name.to_bytes();
             if let Some(exclude) = &opts.exclude {
                 let len = *dir_path_len.get_or_insert_with(|| {
                     dir.path.display(None, &mut self.path);
                     self.path.len()
                 });
                 self.path.truncate(len);
-                join(&mut self.path, bytes);
+                join(&mut self.path, name.to_bytes());
                 if exclude.matches(&self.path) {
                     continue;
                 }
             }
-            self.stats.entries += 1;
-            let meta = match self.stat_entry(dir, name) {
-                Some(meta) => meta,
-                None => continue,
-            };
-            if opts.one_file_system && meta.dev != shared.root_dev.load(Ordering::Relaxed) {
-                continue;
-            }
-            if meta.kind == Kind::File {
-                if let Some(sink) = shared.files {
-                    dir.path.display(Some(bytes), &mut self.file_path);
-                    sink.file(self.index + 1, &self.file_path, &meta);
+            names.push(name);
+        }
+        self.stats.entries += names.len() as u64;
+        self.stats.stat += names.len() as u64;
+        // Under -L without -l, symlinks are looked at before they are
+        // followed: see `resolve`.
+        let follow = if shared.defer_links {
+            Follow::No
+        } else {
+            shared.follow
+        };
+        let mut folded = Totals::default();
+        let mut subdirs = Vec::new();
+        let names = &names;
+        let submitted = shared
+            .backend
+            .stat_many(&dir.fd, names, follow, |i, result| {
+                if let Some(meta) = self.resolve(dir, names[i], result) {
+                    self.entry(dir, names[i], &meta, &mut folded, &mut subdirs);
                 }
-            }
-            let totals = Totals::of(&meta);
-            let is_dir = meta.kind == Kind::Dir;
-            if opts.count_links {
-                // No link set to catch a symlink back to an ancestor: check
-                // the chain, as fts's tight cycle check does for du.
-                if is_dir && opts.follow && dir.path.has_ancestor(meta.id()) {
-                    continue;
-                }
-            } else {
-                if is_dir {
-                    if shared.hash_dirs && !shared.links.claim_dir(meta.id()) {
-                        continue;
-                    }
-                } else if meta.nlink > 1 || shared.hash_all_files {
-                    let node = if opts.all && printed {
-                        self.table
-                            .add_file(dir.target, bytes, Totals::default(), true)
-                    } else {
-                        dir.target
-                    };
-                    shared.links.record_file(meta.id(), totals, node);
-                    continue;
-                }
-            }
-            if is_dir {
-                let target = if printed {
-                    self.table.add_dir(dir.target, bytes, totals)
-                } else {
-                    folded.add(&totals);
-                    dir.target
-                };
-                let parent = if shared.open_dirs.load(Ordering::Relaxed) < shared.max_open {
-                    Parent::Open(dir.clone())
-                } else {
-                    Parent::Closed(dir.path.clone())
-                };
-                let task = Task::Dir {
-                    parent,
-                    name: name.to_owned(),
-                    id: meta.id(),
-                    depth,
-                    target,
-                };
-                shared.push(&self.deque, task);
-            } else if opts.all && printed {
-                self.table.add_file(dir.target, bytes, totals, false);
-            } else {
-                folded.add(&totals);
-            }
+            });
+        self.stats.add_submitted(submitted, false);
+        if !subdirs.is_empty() {
+            self.open_subdirs(dir, subdirs);
         }
         if folded != Totals::default() {
             self.table.charge(dir.target, &folded);
         }
     }
 
-    /// Stat one entry; `None` when it failed (reported) or was a symlink to a
-    /// directory set aside for later (see [`Deferred`]).
-    fn stat_entry(&mut self, dir: &OpenDir<B>, name: &CStr) -> Option<Meta> {
+    /// Count one stat'ed entry: fold it into its directory, give it a node
+    /// of its own, or make it a subdirectory to walk (pushed now, or added
+    /// to `subdirs` to be opened with its siblings).
+    fn entry(
+        &mut self,
+        dir: &Arc<OpenDir<B>>,
+        name: &CStr,
+        meta: &Meta,
+        folded: &mut Totals,
+        subdirs: &mut Vec<Subdir>,
+    ) {
         let shared = self.shared;
-        self.stats.stat += 1;
-        if !shared.defer_links {
-            return match shared.backend.stat_at(&dir.fd, name, shared.follow) {
-                Ok(meta) => Some(meta),
-                Err(e) => {
-                    self.stat_failed(dir, name, e);
-                    None
-                }
-            };
+        let opts = shared.opts;
+        let bytes = name.to_bytes();
+        let depth = dir.depth + 1;
+        let printed = depth <= opts.max_depth;
+        if opts.one_file_system && meta.dev != shared.root_dev.load(Ordering::Relaxed) {
+            return;
         }
-        let meta = match shared.backend.stat_at(&dir.fd, name, Follow::No) {
+        if meta.kind == Kind::File {
+            if let Some(sink) = shared.files {
+                dir.path.display(Some(bytes), &mut self.file_path);
+                sink.file(self.index + 1, &self.file_path, meta);
+            }
+        }
+        let totals = Totals::of(meta);
+        let is_dir = meta.kind == Kind::Dir;
+        if opts.count_links {
+            // No link set to catch a symlink back to an ancestor: check
+            // the chain, as fts's tight cycle check does for du.
+            if is_dir && opts.follow && dir.path.has_ancestor(meta.id()) {
+                return;
+            }
+        } else if is_dir {
+            if shared.hash_dirs && !shared.links.claim_dir(meta.id()) {
+                return;
+            }
+        } else if meta.nlink > 1 || shared.hash_all_files {
+            let node = if opts.all && printed {
+                self.table
+                    .add_file(dir.target, bytes, Totals::default(), true)
+            } else {
+                dir.target
+            };
+            shared.links.record_file(meta.id(), totals, node);
+            return;
+        }
+        if is_dir {
+            let target = if printed {
+                self.table.add_dir(dir.target, bytes, totals)
+            } else {
+                folded.add(&totals);
+                dir.target
+            };
+            let open = shared.open_dirs.load(Ordering::Relaxed);
+            if B::BATCHES_OPENS && open + subdirs.len() < shared.max_open {
+                subdirs.push(Subdir {
+                    name: name.to_owned(),
+                    id: meta.id(),
+                    target,
+                });
+                return;
+            }
+            let parent = if open < shared.max_open {
+                Parent::Open(dir.clone())
+            } else {
+                Parent::Closed(dir.path.clone())
+            };
+            let task = Task::Dir {
+                parent,
+                name: name.to_owned(),
+                id: meta.id(),
+                depth,
+                target,
+            };
+            shared.push(&self.deque, task);
+        } else if opts.all && printed {
+            self.table.add_file(dir.target, bytes, totals, false);
+        } else {
+            folded.add(&totals);
+        }
+    }
+
+    /// Open the subdirectories of one stat batch together, and push a task
+    /// to list each.
+    fn open_subdirs(&mut self, dir: &Arc<OpenDir<B>>, subdirs: Vec<Subdir>) {
+        let shared = self.shared;
+        let names: Vec<&CStr> = subdirs.iter().map(|d| d.name.as_c_str()).collect();
+        let mut opened: Vec<Option<Result<B::Dir, Errno>>> = Vec::new();
+        opened.resize_with(names.len(), || None);
+        self.stats.openat += names.len() as u64;
+        let submitted = shared
+            .backend
+            .open_many(&dir.fd, &names, shared.follow, |i, result| {
+                opened[i] = Some(result);
+            });
+        self.stats.add_submitted(submitted, true);
+        for (sub, result) in subdirs.into_iter().zip(opened) {
+            let path = Arc::new(PathNode {
+                parent: Some(dir.path.clone()),
+                name: sub.name,
+                id: sub.id,
+            });
+            match result {
+                Some(Ok(fd)) => {
+                    shared.open_dirs.fetch_add(1, Ordering::Relaxed);
+                    let task = Task::List(Arc::new(OpenDir {
+                        fd,
+                        path,
+                        depth: dir.depth + 1,
+                        target: sub.target,
+                        open_count: shared.open_dirs.clone(),
+                    }));
+                    shared.push(&self.deque, task);
+                }
+                Some(Err(e)) => {
+                    self.stats.errors += 1;
+                    diag::cannot_read(&path.display_owned(None), e);
+                }
+                None => unreachable!("open_many reports every name"),
+            }
+        }
+    }
+
+    /// The meta an entry is counted with, from its first stat; `None` when
+    /// it failed (reported) or was a symlink to a directory set aside for
+    /// later (see [`Deferred`]).
+    fn resolve(
+        &mut self,
+        dir: &OpenDir<B>,
+        name: &CStr,
+        first: Result<Meta, Errno>,
+    ) -> Option<Meta> {
+        let shared = self.shared;
+        let meta = match first {
             Ok(meta) => meta,
             Err(e) => {
                 self.stat_failed(dir, name, e);
                 return None;
             }
         };
-        if meta.kind != Kind::Symlink {
+        if !shared.defer_links || meta.kind != Kind::Symlink {
             return Some(meta);
         }
         self.stats.stat += 1;
@@ -807,7 +920,20 @@ pub fn scan_with<B: Backend>(
             .zip(worker_arenas.iter_mut())
             .enumerate()
             .map(|(i, (deque, arena))| {
+                let victims = if opts.placements.len() == threads {
+                    pin::steal_order(&opts.placements, i)
+                } else {
+                    (1..threads).map(|k| (i + k) % threads).collect()
+                };
                 scope.spawn(move || {
+                    // Pin first: the arena, the name interner and the
+                    // backend's ring are all first touched below, on the
+                    // worker's node.
+                    if let Some(place) = opts.placements.get(i) {
+                        // Best effort: an affinity the kernel refuses (a CPU
+                        // gone offline since) leaves the worker unpinned.
+                        let _ = pin::pin_current_thread(&place.cpus);
+                    }
                     let arena: &Bump = arena;
                     let worker = Worker {
                         lister: shared.backend.lister(),
@@ -815,6 +941,7 @@ pub fn scan_with<B: Backend>(
                             shared,
                             deque,
                             index: i,
+                            victims,
                             table: NodeTable::new(i + 1, arena),
                             stats: WorkerStats::default(),
                             path: Vec::new(),

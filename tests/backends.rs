@@ -1,5 +1,6 @@
-//! The linux and std backends, at every thread count and with a tiny fd
-//! budget, must print byte-identical output: fdu's order is deterministic.
+//! The linux, uring and std backends, at every thread count, pinned or not,
+//! and with a tiny fd budget, must print byte-identical output: fdu's order
+//! is deterministic.
 mod common;
 
 use std::ffi::OsString;
@@ -46,6 +47,21 @@ const CONFIGS: &[&[&str]] = &[
     ],
     &["--backend", "std", "--threads", "2", "--max-open-dirs", "2"],
     &["--backend", "auto"],
+    &["--backend", "uring", "--threads", "1"],
+    &["--backend", "uring", "--threads", "2"],
+    &["--backend", "uring", "--threads", "8"],
+    // One operation in flight per ring: every batch takes many submissions.
+    &["--backend", "uring", "--threads", "2", "--ring-depth", "1"],
+    &[
+        "--backend",
+        "uring",
+        "--threads",
+        "8",
+        "--max-open-dirs",
+        "2",
+    ],
+    &["--backend", "uring", "--threads", "4", "--pin", "cpu"],
+    &["--backend", "linux", "--threads", "3", "--pin", "numa"],
 ];
 
 /// Run every configuration on `paths` with `opts`; report any that differs

@@ -21,6 +21,15 @@ const DEEP_CONFIGS: &[&[&str]] = &[
         "--max-open-dirs",
         "1",
     ],
+    &["--backend", "uring", "--threads", "8"],
+    &[
+        "--backend",
+        "uring",
+        "--threads",
+        "2",
+        "--max-open-dirs",
+        "2",
+    ],
 ];
 
 #[test]
@@ -137,6 +146,7 @@ fn branching_tree_under_tiny_fd_limit() {
         &["--threads", "1"],
         &["--threads", "8"],
         &["--backend", "linux", "--threads", "16"],
+        &["--backend", "uring", "--threads", "8"],
     ] {
         for opts in [&["-s"][..], &["-a"], &["-d", "2"]] {
             f.add(t.check(opts, &["t"], &prlimit_how(40, fdu_opts)));
@@ -154,7 +164,11 @@ fn deep_tree_under_tiny_fd_limit() {
     }
     let t = deep(200);
     let mut f = Failures::default();
-    for fdu_opts in [&[][..], &["--threads", "8"]] {
+    for fdu_opts in [
+        &[][..],
+        &["--threads", "8"],
+        &["--backend", "uring", "--threads", "4"],
+    ] {
         for opts in [&["-s"][..], &["-a"]] {
             f.add(t.check(opts, &["t"], &prlimit_how(40, fdu_opts)));
         }
@@ -181,6 +195,7 @@ fn many_directories_under_tiny_fd_limit() {
     for fdu_opts in [
         &["--threads", "8"][..],
         &["--threads", "16", "--backend", "std"],
+        &["--threads", "8", "--backend", "uring"],
     ] {
         for opts in [&["-s"][..], &["-a"]] {
             f.add(t.check(opts, &["t"], &prlimit_how(40, fdu_opts)));

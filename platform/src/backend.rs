@@ -49,6 +49,61 @@ pub trait Backend: Send + Sync + 'static {
     /// An error ends the listing; the entries passed to `each` before it
     /// remain valid.
     fn list(&self, dir: &Self::Dir, lister: &mut Self::Lister, each: impl FnMut(&CStr)) -> Listing;
+
+    /// Whether [`Backend::open_many`] opens a batch for less than one call
+    /// per directory (the walker then opens the subdirectories of a stat
+    /// batch together, as soon as they are known).
+    const BATCHES_OPENS: bool = false;
+
+    /// Stat every entry of `names` relative to `dir`, calling `each(i,
+    /// result)` exactly once for each `names[i]`, in any order.
+    ///
+    /// Returns what went through a ring (nothing for a synchronous backend):
+    /// the default stats one name at a time with [`Backend::stat_at`].
+    fn stat_many(
+        &self,
+        dir: &Self::Dir,
+        names: &[&CStr],
+        follow: Follow,
+        mut each: impl FnMut(usize, Result<Meta, Errno>),
+    ) -> Submitted {
+        for (i, name) in names.iter().enumerate() {
+            each(i, self.stat_at(dir, name, follow));
+        }
+        Submitted::default()
+    }
+
+    /// Open every subdirectory of `names` relative to `parent`, calling
+    /// `each(i, result)` exactly once for each `names[i]`, in any order.
+    ///
+    /// Returns what went through a ring, as [`Backend::stat_many`].
+    fn open_many(
+        &self,
+        parent: &Self::Dir,
+        names: &[&CStr],
+        follow: Follow,
+        mut each: impl FnMut(usize, Result<Self::Dir, Errno>),
+    ) -> Submitted {
+        for (i, name) in names.iter().enumerate() {
+            each(i, self.open_at(parent, name, follow));
+        }
+        Submitted::default()
+    }
+}
+
+/// What a batched call ([`Backend::stat_many`], [`Backend::open_many`]) sent
+/// through an io_uring, for `--stats`. Operations not counted here were
+/// plain syscalls.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Submitted {
+    /// `io_uring_enter` calls, including those that submitted queued closes
+    /// since the previous batched call of the same thread.
+    pub enters: u64,
+    /// Operations of this call that ran on the ring.
+    pub ops: u64,
+    /// Closes run on the ring since the previous batched call of the same
+    /// thread.
+    pub closes: u64,
 }
 
 /// What one [`Backend::list`] did.
@@ -70,6 +125,9 @@ pub enum BackendChoice {
     Linux,
     /// [`crate::stdfs`]: `std::fs`, the portable fallback.
     Std,
+    /// `crate::uring`: the Linux backend with stats, opens and closes
+    /// batched through io_uring (Linux only).
+    Uring,
 }
 
 /// A backend that exists on this platform: the result of resolving a
@@ -80,6 +138,8 @@ pub enum BackendKind {
     Linux,
     /// [`crate::stdfs::StdBackend`].
     Std,
+    /// `crate::uring::UringBackend`.
+    Uring,
 }
 
 impl BackendKind {
@@ -88,6 +148,7 @@ impl BackendKind {
         match self {
             BackendKind::Linux => "linux",
             BackendKind::Std => "std",
+            BackendKind::Uring => "uring",
         }
     }
 }
@@ -99,6 +160,7 @@ impl BackendChoice {
             "auto" => Some(BackendChoice::Auto),
             "linux" => Some(BackendChoice::Linux),
             "std" => Some(BackendChoice::Std),
+            "uring" => Some(BackendChoice::Uring),
             _ => None,
         }
     }
@@ -113,6 +175,8 @@ impl BackendChoice {
             BackendChoice::Auto | BackendChoice::Std => Ok(BackendKind::Std),
             BackendChoice::Linux if cfg!(target_os = "linux") => Ok(BackendKind::Linux),
             BackendChoice::Linux => Err("the linux backend is only available on Linux".to_string()),
+            BackendChoice::Uring if cfg!(target_os = "linux") => Ok(BackendKind::Uring),
+            BackendChoice::Uring => Err("the uring backend is only available on Linux".to_string()),
         }
     }
 }

@@ -20,6 +20,8 @@ impl Errno {
     pub const NAMETOOLONG: Errno = Errno(36);
     /// `EMFILE`: the process has no file descriptor left.
     pub const MFILE: Errno = Errno(24);
+    /// `ENOSYS`: the kernel lacks the call.
+    pub const NOSYS: Errno = Errno(38);
     /// `EINVAL`: used for errors that carry no OS number.
     pub const INVAL: Errno = Errno(22);
 

@@ -60,7 +60,8 @@ pub struct Lister {
     buf: Vec<MaybeUninit<u8>>,
 }
 
-fn kind_of(mode: u32) -> Kind {
+/// The [`Kind`] of an `st_mode`.
+pub(crate) fn kind_of(mode: u32) -> Kind {
     match FileType::from_raw_mode(mode) {
         FileType::Directory => Kind::Dir,
         FileType::RegularFile => Kind::File,
