@@ -52,6 +52,7 @@ fn options(threads: usize) -> ScanOptions {
         threads,
         exclude: None,
         max_open_dirs: None,
+        placements: Vec::new(),
     }
 }
 
@@ -78,6 +79,18 @@ fn whole_scan(c: &mut Criterion) {
                 .grand_total
             })
         });
+        #[cfg(target_os = "linux")]
+        if let Ok(be) = fdu_platform::uring::UringBackend::new(Default::default()) {
+            group.bench_with_input(BenchmarkId::new("uring", threads), &threads, |b, &t| {
+                let opts = options(t);
+                b.iter(|| {
+                    scan(&be, &opts, &root, |t, _| {
+                        black_box(t.disk);
+                    })
+                    .grand_total
+                })
+            });
+        }
         group.bench_with_input(BenchmarkId::new("std", threads), &threads, |b, &t| {
             let opts = options(t);
             b.iter(|| {
@@ -117,6 +130,19 @@ fn stat_one_directory(c: &mut Criterion) {
                 .sum::<u64>()
         })
     });
+    if let Ok(ring) = fdu_platform::uring::UringBackend::new(Default::default()) {
+        let ring_dir = ring.open_path(&dir_path).expect("open");
+        let refs: Vec<&std::ffi::CStr> = names.iter().map(|n| n.as_c_str()).collect();
+        group.bench_function("statx_batched_through_io_uring", |b| {
+            b.iter(|| {
+                let mut blocks = 0;
+                ring.stat_many(&ring_dir, &refs, Follow::No, |_, m| {
+                    blocks += m.expect("stat").blocks;
+                });
+                blocks
+            })
+        });
+    }
     group.bench_function("statx_relative_to_dir_fd", |b| {
         b.iter(|| {
             names

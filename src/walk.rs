@@ -443,6 +443,8 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
                 backoff.snooze();
             }
         }
+        let done = shared.backend.finish_thread();
+        self.ctx.stats.add_submitted(done, false);
         (self.ctx.table.into_nodes(), self.ctx.stats)
     }
 

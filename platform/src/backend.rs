@@ -89,6 +89,14 @@ pub trait Backend: Send + Sync + 'static {
         }
         Submitted::default()
     }
+
+    /// The calling thread is done with this backend: release what it holds
+    /// for the thread (the uring backend submits its queued closes and
+    /// closes the thread's ring). Returns what went through a ring since
+    /// the thread's previous batched call.
+    fn finish_thread(&self) -> Submitted {
+        Submitted::default()
+    }
 }
 
 /// What a batched call ([`Backend::stat_many`], [`Backend::open_many`]) sent

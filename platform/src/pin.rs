@@ -283,19 +283,34 @@ pub struct Placement {
 
 /// One placement per worker (`workers` of them) for `mode` on `topology`.
 ///
+/// Workers are spread over the nodes in proportion to their usable CPUs:
+/// each goes to the node with the fewest workers per CPU so far (the first
+/// such node on a tie), which is plain round robin when nodes are alike, and
+/// keeps a node that a cpuset left with one CPU from getting as many workers
+/// as one with seven.
+///
 /// - [`PinMode::None`]: every worker on node index 0, not pinned.
-/// - [`PinMode::Numa`]: worker `i` on node index `i % node_count`, pinned to
-///   all CPUs of that node.
-/// - [`PinMode::Cpu`]: worker `i` on node index `i % node_count`, pinned to
-///   one CPU of it; the workers of a node take its CPUs in turn, so with more
-///   workers than CPUs each CPU is shared by as many workers as possible
+/// - [`PinMode::Numa`]: pinned to all CPUs of its node.
+/// - [`PinMode::Cpu`]: pinned to one CPU of its node; the workers of a node
+///   take its CPUs in turn, so with more workers than CPUs each CPU is shared
 ///   evenly.
 pub fn plan(topology: &Topology, mode: PinMode, workers: usize) -> Vec<Placement> {
     let nodes = topology.nodes();
-    let count = nodes.len().max(1);
+    // Workers already placed on each node.
+    let mut placed = vec![0usize; nodes.len().max(1)];
     (0..workers)
-        .map(|worker| {
-            let node = worker % count;
+        .map(|_| {
+            // The node with the fewest workers per CPU (the first on a tie):
+            // plain round robin when nodes are alike, and in proportion to
+            // usable CPUs when a cpuset leaves some nodes with fewer.
+            let node = (0..placed.len())
+                .min_by(|&a, &b| {
+                    let weight = |n: usize| nodes.get(n).map_or(1, |n| n.cpus.len().max(1));
+                    (placed[a] * weight(b)).cmp(&(placed[b] * weight(a)))
+                })
+                .unwrap_or(0);
+            let rank = placed[node];
+            placed[node] += 1;
             let node_cpus = nodes.get(node).map_or(&[][..], |n| &n.cpus[..]);
             match mode {
                 PinMode::None => Placement {
@@ -306,15 +321,14 @@ pub fn plan(topology: &Topology, mode: PinMode, workers: usize) -> Vec<Placement
                     node,
                     cpus: node_cpus.to_vec(),
                 },
-                PinMode::Cpu => {
-                    let rank = worker / count;
-                    let cpus = if node_cpus.is_empty() {
+                PinMode::Cpu => Placement {
+                    node,
+                    cpus: if node_cpus.is_empty() {
                         Vec::new()
                     } else {
                         vec![node_cpus[rank % node_cpus.len()]]
-                    };
-                    Placement { node, cpus }
-                }
+                    },
+                },
             }
         })
         .collect()
@@ -701,6 +715,34 @@ mod tests {
                 vec![7],
                 vec![5]
             ]
+        );
+    }
+
+    #[test]
+    fn plan_spreads_workers_in_proportion_to_cpus() {
+        let topo = Topology::from_nodes(vec![
+            Node {
+                id: 0,
+                cpus: (0..7).collect(),
+            },
+            Node {
+                id: 1,
+                cpus: vec![7],
+            },
+        ]);
+        let placed = plan(&topo, PinMode::Numa, 8);
+        let on_node1 = placed.iter().filter(|p| p.node == 1).count();
+        assert_eq!(on_node1, 1, "{placed:?}");
+        let cpus: Vec<usize> = plan(&topo, PinMode::Cpu, 8)
+            .iter()
+            .map(|p| p.cpus[0])
+            .collect();
+        let mut sorted = cpus.clone();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted,
+            (0..8).collect::<Vec<_>>(),
+            "one worker per CPU: {cpus:?}"
         );
     }
 

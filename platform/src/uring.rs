@@ -588,6 +588,27 @@ impl Backend for UringBackend {
         self.sync.list(&dir.fd, lister, each)
     }
 
+    fn finish_thread(&self) -> Submitted {
+        let ring = RING
+            .try_with(|cell| match cell.try_borrow_mut() {
+                Ok(mut slot) if slot.as_ref().is_some_and(|r| r.owner == self.id) => slot.take(),
+                _ => None,
+            })
+            .ok()
+            .flatten();
+        match ring {
+            Some(mut ring) => {
+                ring.flush();
+                Submitted {
+                    enters: std::mem::take(&mut ring.enters),
+                    ops: 0,
+                    closes: std::mem::take(&mut ring.closes),
+                }
+            }
+            None => Submitted::default(),
+        }
+    }
+
     fn stat_many(
         &self,
         dir: &UringDir,
@@ -673,5 +694,108 @@ impl Backend for UringBackend {
             }
         }
         submitted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+
+    /// The tests count the process's descriptors: one at a time.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn fds() -> usize {
+        std::fs::read_dir("/proc/self/fd").unwrap().count()
+    }
+
+    #[test]
+    fn batches_larger_than_the_ring_match_the_linux_backend() {
+        let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let tmp = tempfile::tempdir().unwrap();
+        for i in 0..300 {
+            std::fs::write(tmp.path().join(format!("f{i}")), vec![b'x'; i]).unwrap();
+        }
+        std::fs::create_dir(tmp.path().join("d")).unwrap();
+        std::os::unix::fs::symlink("d", tmp.path().join("l")).unwrap();
+        let ring = match UringBackend::new(UringConfig {
+            depth: 4,
+            wq_workers: 2,
+        }) {
+            Ok(ring) => ring,
+            Err(e) => {
+                eprintln!("SKIPPED: no io_uring here: {e}");
+                return;
+            }
+        };
+        let linux = LinuxBackend::default();
+        let mut names: Vec<CString> = (0..300)
+            .map(|i| CString::new(format!("f{i}")).unwrap())
+            .collect();
+        names.extend(["d", "l", "missing"].map(|n| CString::new(n).unwrap()));
+        let refs: Vec<&CStr> = names.iter().map(|n| n.as_c_str()).collect();
+        let dir = ring.open_path(tmp.path()).unwrap();
+        let plain = linux.open_path(tmp.path()).unwrap();
+        for follow in [Follow::No, Follow::Yes] {
+            let mut got: Vec<Option<Result<Meta, Errno>>> = vec![None; refs.len()];
+            let submitted = ring.stat_many(&dir, &refs, follow, |i, r| {
+                assert!(got[i].is_none(), "entry {i} reported twice");
+                got[i] = Some(r);
+            });
+            assert_eq!(submitted.ops, refs.len() as u64);
+            // Depth 4: at least one submission per 4 operations.
+            assert!(submitted.enters >= (refs.len() / 4) as u64, "{submitted:?}");
+            for (i, name) in refs.iter().enumerate() {
+                assert_eq!(
+                    got[i],
+                    Some(linux.stat_at(&plain, name, follow)),
+                    "{name:?}"
+                );
+            }
+        }
+        let mut opened: Vec<Option<Result<UringDir, Errno>>> = Vec::new();
+        opened.resize_with(3, || None);
+        let names = [c"d", c"f1", c"l"];
+        let submitted = ring.open_many(&dir, &names, Follow::No, |i, r| opened[i] = Some(r));
+        assert_eq!(submitted.ops, 3);
+        assert!(matches!(opened[0], Some(Ok(_))));
+        for i in [1, 2] {
+            let want = linux.open_at(&plain, names[i], Follow::No).map(drop);
+            assert!(want.is_err());
+            assert_eq!(opened[i].take().unwrap().map(drop), want, "{:?}", names[i]);
+        }
+    }
+
+    #[test]
+    fn every_descriptor_is_closed_by_the_time_a_thread_ends() {
+        let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let tmp = tempfile::tempdir().unwrap();
+        let names: Vec<CString> = (0..100)
+            .map(|i| {
+                std::fs::create_dir(tmp.path().join(format!("d{i}"))).unwrap();
+                CString::new(format!("d{i}")).unwrap()
+            })
+            .collect();
+        let refs: Vec<&CStr> = names.iter().map(|n| n.as_c_str()).collect();
+        let Ok(ring) = UringBackend::new(UringConfig::default()) else {
+            eprintln!("SKIPPED: no io_uring here");
+            return;
+        };
+        let before = fds();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let dir = ring.open_path(tmp.path()).unwrap();
+                let mut dirs = Vec::new();
+                ring.open_many(&dir, &refs, Follow::No, |_, r| dirs.push(r.unwrap()));
+                assert_eq!(dirs.len(), 100);
+                // Queued on this thread's ring, submitted in batches, the
+                // last ones when the thread is done.
+                drop(dirs);
+                drop(dir);
+                let done = ring.finish_thread();
+                assert!(done.closes > 0, "{done:?}");
+            });
+        });
+        assert_eq!(fds(), before, "descriptors left open");
     }
 }
