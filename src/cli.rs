@@ -155,14 +155,14 @@ fn command() -> Command {
                 .long("ring-depth")
                 .value_name("N")
                 .value_parser(clap::value_parser!(u32).range(1..=4096))
-                .hide(true),
+                .help("uring backend: operations one submission can carry (default 256)"),
         )
         .arg(
             Arg::new("ring-workers")
                 .long("ring-workers")
                 .value_name("N")
                 .value_parser(clap::value_parser!(u32).range(0..=4096))
-                .hide(true),
+                .help("uring backend: kernel io-wq workers per scanning thread, 0 for the kernel's limit (default 16)"),
         )
         .arg(
             Arg::new("max-open-dirs")
