@@ -767,6 +767,47 @@ mod tests {
     }
 
     #[test]
+    fn an_opcode_the_kernel_lacks_runs_synchronously() {
+        let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("f"), b"data").unwrap();
+        std::fs::create_dir(tmp.path().join("d")).unwrap();
+        let Ok(mut ring) = UringBackend::new(UringConfig::default()) else {
+            eprintln!("SKIPPED: no io_uring here");
+            return;
+        };
+        // As the probe would leave them on a kernel without these opcodes.
+        ring.ops = Ops {
+            statx: false,
+            openat: false,
+            close: false,
+        };
+        ring.defer_close = false;
+        assert!(ring.describe().ends_with("synchronous: statx openat close"));
+        let dir = ring.open_path(tmp.path()).unwrap();
+        let names = [c"f", c"d", c"gone"];
+        let mut got = Vec::new();
+        let submitted = ring.stat_many(&dir, &names, Follow::No, |i, r| {
+            got.push((i, r.map(|m| m.size)))
+        });
+        assert_eq!(
+            submitted,
+            Submitted::default(),
+            "nothing went through the ring"
+        );
+        got.sort_by_key(|(i, _)| *i);
+        assert_eq!(got[0], (0, Ok(4)));
+        assert!(got[1].1.is_ok());
+        assert_eq!(got[2], (2, Err(Errno::NOENT)));
+        let mut opened = 0;
+        let submitted = ring.open_many(&dir, &names[1..2], Follow::No, |_, r| {
+            r.unwrap();
+            opened += 1;
+        });
+        assert_eq!((submitted, opened), (Submitted::default(), 1));
+    }
+
+    #[test]
     fn every_descriptor_is_closed_by_the_time_a_thread_ends() {
         let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
         let tmp = tempfile::tempdir().unwrap();
