@@ -258,7 +258,7 @@ impl UringBackend {
     }
 
     /// A new ring for the calling thread, at the best level that works.
-    fn worker_ring(&self) -> Option<IoUring> {
+    fn worker_ring(&self) -> Option<(IoUring, Level)> {
         let start = usize::from(self.level.load(Ordering::Relaxed)).min(2);
         for level in &Level::ALL[start..] {
             let ring = level
@@ -271,7 +271,7 @@ impl UringBackend {
                     let mut max = [0, self.config.wq_workers];
                     let _ = ring.submitter().register_iowq_max_workers(&mut max);
                 }
-                return Some(ring);
+                return Some((ring, *level));
             }
         }
         None
@@ -326,6 +326,8 @@ struct Ring {
     ring: IoUring,
     /// Queue closes on this ring (see [`UringDir`]).
     defer_close: bool,
+    /// Set up with `IORING_SETUP_SUBMIT_ALL`.
+    submit_all: bool,
     /// One statx buffer per entry of the batch in flight.
     statx: Vec<libc::statx>,
     /// Operations submitted (or queued) and not yet reaped.
@@ -343,10 +345,11 @@ struct Ring {
 }
 
 impl Ring {
-    fn new(owner: u64, ring: IoUring, defer_close: bool) -> Ring {
+    fn new(owner: u64, (ring, level): (IoUring, Level), defer_close: bool) -> Ring {
         Ring {
             owner,
             ring,
+            submit_all: level != Level::Plain,
             defer_close,
             statx: Vec::new(),
             inflight: 0,
@@ -362,7 +365,17 @@ impl Ring {
     fn enter(&mut self, want: usize) -> bool {
         loop {
             self.enters += 1;
-            match self.ring.submit_and_wait(want) {
+            // Without SUBMIT_ALL the kernel stops at the first entry it
+            // cannot issue (its error is posted as a completion), and a wait
+            // for `want` would then wait on entries still in the submission
+            // queue: submit until it is empty, then wait.
+            let wait = if self.submit_all || self.ring.submission().is_empty() {
+                want
+            } else {
+                0
+            };
+            match self.ring.submit_and_wait(wait) {
+                Ok(_) if wait != want => continue,
                 Ok(_) => {
                     self.queued_closes = 0;
                     return true;
@@ -764,6 +777,40 @@ mod tests {
             assert!(want.is_err());
             assert_eq!(opened[i].take().unwrap().map(drop), want, "{:?}", names[i]);
         }
+    }
+
+    #[test]
+    fn rings_without_setup_flags_submit_then_wait() {
+        let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let tmp = tempfile::tempdir().unwrap();
+        let names: Vec<CString> = (0..50)
+            .map(|i| {
+                std::fs::write(tmp.path().join(format!("f{i}")), vec![0; i]).unwrap();
+                CString::new(format!("f{i}")).unwrap()
+            })
+            .collect();
+        let refs: Vec<&CStr> = names.iter().map(|n| n.as_c_str()).collect();
+        let Ok(ring) = UringBackend::new(UringConfig {
+            depth: 8,
+            wq_workers: 0,
+        }) else {
+            eprintln!("SKIPPED: no io_uring here");
+            return;
+        };
+        // As on a kernel older than 5.18 (no SUBMIT_ALL).
+        ring.level.store(Level::Plain as u8, Ordering::Relaxed);
+        let dir = ring.open_path(tmp.path()).unwrap();
+        let mut sizes = vec![None; refs.len()];
+        let submitted = ring.stat_many(&dir, &refs, Follow::No, |i, r| {
+            sizes[i] = Some(r.unwrap().size)
+        });
+        assert_eq!(submitted.ops, 50);
+        assert!(
+            ring.describe().contains("no setup flags"),
+            "{}",
+            ring.describe()
+        );
+        assert_eq!(sizes, (0..50).map(Some).collect::<Vec<_>>());
     }
 
     #[test]
