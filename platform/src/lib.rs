@@ -10,17 +10,25 @@
 //! | `linux` | [`linux`] | `openat`/`getdents64`/`statx` relative to directory fds (rustix) |
 //! | `std` | [`stdfs`] | `std::fs` on full paths; the portable fallback and the test oracle |
 //!
-//! The backend is picked in one place, [`BackendChoice::resolve`]. All `unsafe`
-//! code of the project lives in this crate (there is none yet: rustix wraps
-//! the raw syscalls).
+//! The backend is picked in one place, [`BackendChoice::resolve`].
+//!
+//! `fdu --dups` reads file contents through [`content`], which maps long
+//! ranges with [`mapped`]'s SIGBUS-guarded windows.
+//!
+//! All `unsafe` code of the project lives in this crate, and only in
+//! [`mapped`] (rustix wraps the other raw syscalls); every block carries a
+//! `// SAFETY:` comment.
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod backend;
+pub mod content;
 mod errno;
 pub mod limits;
 #[cfg(target_os = "linux")]
 pub mod linux;
+#[cfg(unix)]
+pub mod mapped;
 mod meta;
 pub mod stdfs;
 
