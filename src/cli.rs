@@ -54,13 +54,15 @@ pub struct Config {
     pub paths: Vec<Vec<u8>>,
     /// Print scan statistics on stderr (`--stats`).
     pub stats: bool,
+    /// Report duplicate files instead of sizes (`--dups`).
+    pub dups: Option<crate::dups::DupsOptions>,
 }
 
 fn command() -> Command {
     let flag = |name: &'static str| Arg::new(name).action(ArgAction::Count);
     Command::new("fdu")
         .about("Summarize disk usage of each FILE, recursively for directories, in parallel.")
-        .override_usage("fdu [OPTION]... [FILE]...")
+        .override_usage("fdu [OPTION]... [FILE]...\n       fdu --dups [OPTION]... [FILE]...")
         .disable_help_flag(true)
         .disable_version_flag(true)
         .dont_collapse_args_in_usage(true)
@@ -134,6 +136,22 @@ fn command() -> Command {
                 .long("max-open-dirs")
                 .value_name("N")
                 .value_parser(clap::value_parser!(u32).range(1..))
+                .hide(true),
+        )
+        .arg(flag("dups").long("dups").help("report files with equal contents (groups of paths) instead of sizes"))
+        .arg(
+            Arg::new("min-size")
+                .long("min-size")
+                .value_name("SIZE")
+                .help("with --dups: skip files smaller than SIZE (e.g. 4K, 1M; default 1: no empty files)"),
+        )
+        .arg(flag("hardlinks").long("hardlinks").help("with --dups: also list files with several hard links"))
+        .arg(flag("json").long("json").help("with --dups: print one JSON document"))
+        .arg(
+            Arg::new("hash-io")
+                .long("hash-io")
+                .value_parser(["auto", "read"])
+                .default_value("auto")
                 .hide(true),
         )
         .arg(flag("stats").long("stats").help("after the scan, print counts, syscalls by kind and per-worker balance on stderr"))
@@ -340,6 +358,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     if paths.is_empty() {
         paths.push(b".".to_vec());
     }
+    let dups = match dups_options(&m) {
+        Ok(d) => d,
+        Err(message) => return Parsed::Usage(message),
+    };
     Parsed::Run(Box::new(Config {
         scan: ScanOptions {
             follow,
@@ -359,7 +381,66 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         backend,
         paths,
         stats: flag(&m, "stats"),
+        dups,
     }))
+}
+
+/// The `--dups` options, or a usage error: its own options need it, and
+/// the options that shape du's lines do not apply to it.
+fn dups_options(m: &ArgMatches) -> Result<Option<crate::dups::DupsOptions>, String> {
+    let own = [
+        ("min-size", "--min-size"),
+        ("hardlinks", "--hardlinks"),
+        ("json", "--json"),
+    ];
+    let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    if !flag(m, "dups") {
+        return match own.iter().find(|(id, _)| given(id)) {
+            Some((_, name)) => Err(format!("{name} requires --dups")),
+            None => Ok(None),
+        };
+    }
+    let sized = [
+        ("summarize", "--summarize"),
+        ("max-depth", "--max-depth"),
+        ("all", "--all"),
+        ("total", "--total"),
+        ("inodes", "--inodes"),
+        ("count-links", "--count-links"),
+        ("null", "--null"),
+    ];
+    if let Some((_, name)) = sized.iter().find(|(id, _)| given(id)) {
+        return Err(format!("{name} does not apply to --dups"));
+    }
+    let min_size = match m.get_one::<String>("min-size") {
+        None => 1,
+        Some(text) => parse_size(text).ok_or_else(|| format!("invalid --min-size '{text}'"))?,
+    };
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    Ok(Some(crate::dups::DupsOptions {
+        min_size,
+        hardlinks: flag(m, "hardlinks"),
+        json: flag(m, "json"),
+        threads: m
+            .get_one::<u16>("threads")
+            .map_or(cpus, |&n| usize::from(n)),
+        io: match m.get_one::<String>("hash-io").map(String::as_str) {
+            Some("read") => crate::dups::Io::Read,
+            _ => crate::dups::Io::Auto,
+        },
+    }))
+}
+
+/// A byte count written as du writes block sizes (`0`, `4096`, `4K`, `1M`,
+/// `10KB`, `2MiB`).
+fn parse_size(text: &str) -> Option<u64> {
+    if let Ok((0, "")) = parse_c_number(text) {
+        return Some(0);
+    }
+    match Units::parse(text) {
+        Ok(Units::Blocks { size, .. }) => Some(size),
+        _ => None,
+    }
 }
 
 /// The default worker count: four per CPU this process may run on, at least
@@ -417,6 +498,9 @@ impl<W: Write> Printer<W> {
 
 /// Run a parsed configuration, printing to stdout; returns the exit status.
 pub fn run(config: &Config) -> ExitStatus {
+    if let Some(dups) = &config.dups {
+        return crate::dups::run(config, dups);
+    }
     let stdout = io::stdout();
     let mut printer = Printer {
         out: io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
@@ -462,7 +546,7 @@ pub fn run(config: &Config) -> ExitStatus {
 }
 
 /// `--stats`: what the scan did, on stderr, after the output.
-fn print_stats(config: &Config, outcome: &ScanOutcome, elapsed: std::time::Duration) {
+pub(crate) fn print_stats(config: &Config, outcome: &ScanOutcome, elapsed: std::time::Duration) {
     let s = &outcome.sum;
     let secs = elapsed.as_secs_f64();
     let rate = if secs > 0.0 {
