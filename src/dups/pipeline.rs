@@ -372,7 +372,7 @@ fn same_file(before: &Meta, after: &Meta) -> bool {
 
 /// Split candidates into sets of equal keys, dropping sets of one.
 fn split(mut cands: Vec<Candidate>) -> Vec<Vec<Candidate>> {
-    cands.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    cands.sort_unstable_by_key(|c| c.key);
     let mut sets: Vec<Vec<Candidate>> = Vec::new();
     let mut current: Vec<Candidate> = Vec::new();
     for c in cands {
