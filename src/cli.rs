@@ -199,12 +199,12 @@ fn units_error(e: UnitsError, spec: &str) -> String {
 }
 
 #[cfg(unix)]
-fn os_bytes(s: OsString) -> Vec<u8> {
+pub(crate) fn os_bytes(s: OsString) -> Vec<u8> {
     std::os::unix::ffi::OsStringExt::into_vec(s)
 }
 
 #[cfg(not(unix))]
-fn os_bytes(s: OsString) -> Vec<u8> {
+pub(crate) fn os_bytes(s: OsString) -> Vec<u8> {
     s.to_string_lossy().into_owned().into_bytes()
 }
 

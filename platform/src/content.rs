@@ -162,6 +162,16 @@ mod tests {
         (f, data)
     }
 
+    const READ: FeedPlan = FeedPlan {
+        map_from: u64::MAX,
+        window: 0,
+    };
+    /// Small windows, so that ranges span several.
+    const MAP: FeedPlan = FeedPlan {
+        map_from: 1,
+        window: 3 * 4096,
+    };
+
     fn fed(c: &Content, offset: u64, len: u64, plan: FeedPlan) -> Result<Vec<u8>, ReadError> {
         let mut out = Vec::new();
         let mut buf = vec![0u8; 1000];
@@ -175,18 +185,10 @@ mod tests {
     fn feed_reads_and_maps_the_same_bytes() {
         let (f, data) = sample(100_000);
         let c = Content::open(f.path()).expect("open");
-        let read = FeedPlan {
-            map_from: u64::MAX,
-            window: 0,
-        };
-        let map = FeedPlan {
-            map_from: 1,
-            window: 3 * 4096,
-        };
         for (off, len) in [(0, 100_000), (4096, 50_001), (12_345, 1), (99_999, 1)] {
             let want = &data[off as usize..(off + len) as usize];
-            assert_eq!(fed(&c, off, len, read).expect("read"), want);
-            assert_eq!(fed(&c, off, len, map).expect("map"), want);
+            assert_eq!(fed(&c, off, len, READ).expect("read"), want);
+            assert_eq!(fed(&c, off, len, MAP).expect("map"), want);
         }
     }
 
@@ -194,16 +196,8 @@ mod tests {
     fn short_file_is_changed_not_data() {
         let (f, _) = sample(10_000);
         let c = Content::open(f.path()).expect("open");
-        let read = FeedPlan {
-            map_from: u64::MAX,
-            window: 0,
-        };
-        let map = FeedPlan {
-            map_from: 1,
-            window: 8192,
-        };
-        assert_eq!(fed(&c, 0, 20_000, read), Err(ReadError::Changed));
-        assert_eq!(fed(&c, 0, 20_000, map), Err(ReadError::Changed));
+        assert_eq!(fed(&c, 0, 20_000, READ), Err(ReadError::Changed));
+        assert_eq!(fed(&c, 0, 20_000, MAP), Err(ReadError::Changed));
         let mut buf = [0u8; 10];
         assert_eq!(c.read_exact_at(&mut buf, 9995), Err(ReadError::Changed));
     }

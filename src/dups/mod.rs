@@ -77,7 +77,7 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
             window: WINDOW,
         },
         buffer: BUFFER,
-        pause_at: std::env::var_os("FDU_TEST_PAUSE_HASHING").map(os_bytes),
+        pause_at: std::env::var_os("FDU_TEST_PAUSE_HASHING").map(crate::cli::os_bytes),
     };
     let hashed = pipeline::find(&inodes, groups, &settings);
     let errors = outcome.errors + hashed.stats.errors;
@@ -156,14 +156,4 @@ fn scan_files(config: &Config, sink: &dyn FileSink) -> ScanOutcome {
             ignore,
         ),
     }
-}
-
-#[cfg(unix)]
-fn os_bytes(s: std::ffi::OsString) -> Vec<u8> {
-    std::os::unix::ffi::OsStringExt::into_vec(s)
-}
-
-#[cfg(not(unix))]
-fn os_bytes(s: std::ffi::OsString) -> Vec<u8> {
-    s.to_string_lossy().into_owned().into_bytes()
 }
