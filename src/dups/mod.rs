@@ -56,7 +56,7 @@ pub struct DupsOptions {
 /// Ranges at least this long are mapped rather than read.
 pub const MAP_FROM: u64 = 4 << 20;
 /// Bytes mapped at once: small, as mapped pages count in the resident set.
-pub const WINDOW: usize = 2 << 20;
+pub const WINDOW: usize = 1 << 20;
 /// `pread` buffer of each hashing thread.
 pub const BUFFER: usize = 256 << 10;
 
