@@ -226,8 +226,9 @@ total_of() {
 # and groups of fewer than two inodes dropped. The "total" column holds the
 # number of groups; "check" says whether they equal fdu's.
 bench_dups() { # tree
-  local t=$1 parent name n cmd
+  local t=$1 parent name n cmd lists
   parent=$(dirname "$t"); name=$(basename "$t")
+  lists=$(mktemp -d)  # each tool's groups: large, compared here, not kept
   local -a names=(fdu fclones) cmds=("$FDU --dups $name" "fclones group $name")
   have jdupes && { names+=(jdupes); cmds+=("jdupes -r $name"); }
   checks=$OUT/dups-checks.tsv
@@ -235,11 +236,11 @@ bench_dups() { # tree
   for i in "${!names[@]}"; do
     n=${names[$i]}; cmd=${cmds[$i]}
     case "$n" in
-      fdu) (cd "$parent" && $cmd) > "$OUT/dups-fdu.txt" 2>/dev/null ;;
-      fclones) (cd "$parent" && fclones group -f fdupes "$name") > "$OUT/dups-fclones.txt" 2>/dev/null ;;
-      jdupes) (cd "$parent" && $cmd) > "$OUT/dups-jdupes.txt" 2>/dev/null ;;
+      fdu) (cd "$parent" && $cmd) > "$lists/dups-fdu.txt" 2>/dev/null ;;
+      fclones) (cd "$parent" && fclones group -f fdupes "$name") > "$lists/dups-fclones.txt" 2>/dev/null ;;
+      jdupes) (cd "$parent" && $cmd) > "$lists/dups-jdupes.txt" 2>/dev/null ;;
     esac
-    python3 - "$parent" "$OUT/dups-fdu.txt" "$OUT/dups-$n.txt" >> "$checks" <<'PY' || true
+    python3 - "$parent" "$lists/dups-fdu.txt" "$lists/dups-$n.txt" >> "$checks" <<'PY' || true
 import os, sys
 parent, ref, mine = sys.argv[1:]
 def groups(path, summary):
@@ -269,6 +270,7 @@ for row, cmd in zip(rows[1:], cmds):
     row[1] = cmd
 open(p, "w").write("".join("\t".join(r) + "\n" for r in rows))
 PY
+  rm -rf "$lists"
   column -t -s $'\t' "$checks" >&2
   log "[dups] peak RSS"
   : > "$OUT/dups-rss.tsv"
