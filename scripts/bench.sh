@@ -4,6 +4,7 @@
 #   scripts/bench.sh                      # full run: 1M-entry mixed tree and /usr, warm + cold
 #   scripts/bench.sh --quick              # smoke test: 20k-entry tree, 3 runs
 #   scripts/bench.sh --only-target mixed --no-cold --fdu-args '--threads 2;--threads 4'
+#   scripts/bench.sh --only-target dups   # fdu --dups against fclones and jdupes (20k entries, ~2.5 GB)
 #
 # For each target it first checks every tool's total against `du -s -B1` and
 # marks a mismatch in the table (the tool is still timed, but flagged; a tool
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --no-cold) COLD=0 ;;
-    --only-target) ONLY=${2:?--only-target needs mixed or usr}; shift ;;
+    --only-target) ONLY=${2:?--only-target needs mixed, usr or dups}; shift ;;
     --only-target=*) ONLY=${1#*=} ;;
     --fdu-args) VARIANTS="${VARIANTS:+$VARIANTS;}${2?--fdu-args needs a value}"; shift ;;
     --fdu-args=*) VARIANTS="${VARIANTS:+$VARIANTS;}${1#*=}" ;;
@@ -48,14 +49,16 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-case "$ONLY" in ""|mixed|usr) ;; *) echo "bench.sh: --only-target mixed|usr" >&2; exit 2 ;; esac
+case "$ONLY" in ""|mixed|usr|dups) ;; *) echo "bench.sh: --only-target mixed|usr|dups" >&2; exit 2 ;; esac
 
 if [ "$QUICK" = 1 ]; then
   RUNS=${RUNS:-3}; WARMUP=${WARMUP:-1}; COLD_RUNS=${COLD_RUNS:-2}
   MIXED_N=20000; MIXED_NAME=mixed-20k
+  DUPS_N=2000; DUPS_NAME=dups-2k
 else
   RUNS=${RUNS:-10}; WARMUP=${WARMUP:-2}; COLD_RUNS=${COLD_RUNS:-3}
   MIXED_N=1000000; MIXED_NAME=mixed-1m
+  DUPS_N=20000; DUPS_NAME=dups-20k
 fi
 MIXED_SEED=1
 if [ "$COLD" = 1 ] && [ "$(id -u)" != 0 ]; then
@@ -130,7 +133,7 @@ log "results go to $OUT"
 {
   echo "fdu: $("$FDU" --version 2>&1 | head -1)"
   echo "du: $(du --version | head -1)"
-  for t in diskus pdu dua dust; do have "$t" && echo "$t: $("$t" --version 2>&1 | head -1)"; done
+  for t in diskus pdu dua dust fclones jdupes; do have "$t" && echo "$t: $("$t" --version 2>&1 | head -1)"; done
   have gdu && echo "gdu: $(gdu --version 2>&1 | grep -m1 Version | awk '{print $2}')"
   echo "hyperfine: $(hyperfine --version)"
   echo "gcc (floor): $(gcc --version | head -1)"
@@ -158,6 +161,12 @@ if [ -z "$ONLY" ] || [ "$ONLY" = mixed ]; then
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = usr ]; then
   TARGETS+=("usr:/usr")
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = dups ]; then
+  TREE_DUPS=$BENCH_DIR/$DUPS_NAME
+  ensure_tree "$TREE_DUPS" dups "$DUPS_N" 1
+  cp "$TREE_DUPS.manifest.json" "$OUT/$DUPS_NAME.manifest.json"
+  TARGETS+=("dups:$TREE_DUPS")
 fi
 
 # ---------------------------------------------------------------- tools list
@@ -209,10 +218,90 @@ total_of() {
   echo "$out"
 }
 
+# ---------------------------------------------------------------- dups target
+# `fdu --dups` against fclones (`fclones group`, default settings) and
+# jdupes (`jdupes -r`). Before timing, every tool's groups are compared with
+# fdu's as sets of inodes: fclones lists every hard link of a file in its
+# group and fdu one path per inode, so paths are mapped to (st_dev, st_ino)
+# and groups of fewer than two inodes dropped. The "total" column holds the
+# number of groups; "check" says whether they equal fdu's.
+bench_dups() { # tree
+  local t=$1 parent name n cmd lists
+  parent=$(dirname "$t"); name=$(basename "$t")
+  lists=$(mktemp -d)  # each tool's groups: large, compared here, not kept
+  local -a names=(fdu fclones) cmds=("$FDU --dups $name" "fclones group $name")
+  have jdupes && { names+=(jdupes); cmds+=("jdupes -r $name"); }
+  checks=$OUT/dups-checks.tsv
+  printf 'name\tcommand\ttotal\texpected\tstatus\n' > "$checks"
+  for i in "${!names[@]}"; do
+    n=${names[$i]}; cmd=${cmds[$i]}
+    case "$n" in
+      fdu) (cd "$parent" && $cmd) > "$lists/dups-fdu.txt" 2>/dev/null ;;
+      fclones) (cd "$parent" && fclones group -f fdupes "$name") > "$lists/dups-fclones.txt" 2>/dev/null ;;
+      jdupes) (cd "$parent" && $cmd) > "$lists/dups-jdupes.txt" 2>/dev/null ;;
+    esac
+    python3 - "$parent" "$lists/dups-fdu.txt" "$lists/dups-$n.txt" >> "$checks" <<'PY' || true
+import os, sys
+parent, ref, mine = sys.argv[1:]
+def groups(path, summary):
+    blocks = open(path).read().strip("\n").split("\n\n")
+    if summary:
+        blocks = blocks[:-1]
+    out = set()
+    for b in blocks:
+        ids = frozenset((st.st_dev, st.st_ino) for st in
+                        (os.stat(os.path.join(parent, p)) for p in b.split("\n") if p))
+        if len(ids) >= 2:
+            out.add(ids)
+    return out
+want = groups(ref, True)
+got = groups(mine, mine == ref)
+status = "ok: same groups as fdu" if got == want else \
+    f"DIFFERENT: {len(got - want)} groups only here, {len(want - got)} only in fdu"
+print(f"{os.path.basename(mine)[5:-4]}\t-\t{len(got)} groups\t{len(want)} groups\t{status}")
+PY
+  done
+  # The command column: the timed commands.
+  python3 - "$checks" "${cmds[@]}" <<'PY'
+import sys
+p, cmds = sys.argv[1], sys.argv[2:]
+rows = [l.rstrip("\n").split("\t") for l in open(p)]
+for row, cmd in zip(rows[1:], cmds):
+    row[1] = cmd
+open(p, "w").write("".join("\t".join(r) + "\n" for r in rows))
+PY
+  rm -rf "$lists"
+  column -t -s $'\t' "$checks" >&2
+  log "[dups] peak RSS"
+  : > "$OUT/dups-rss.tsv"
+  for i in "${!names[@]}"; do
+    # shellcheck disable=SC2086  # the command is a word list on purpose
+    (cd "$parent" && /usr/bin/time -f '%M' -o "$OUT/.rss" ${cmds[$i]} >/dev/null 2>&1) || true
+    printf '%s\t%s\n' "${names[$i]}" "$(tail -1 "$OUT/.rss")" >> "$OUT/dups-rss.tsv"
+  done
+  rm -f "$OUT/.rss"
+  local -a hf=()
+  for i in "${!names[@]}"; do hf+=(-n "${names[$i]}" "${cmds[$i]}"); done
+  log "[dups] warm cache: $WARMUP warmups, $RUNS runs"
+  (cd "$parent" && hyperfine -N --output=null --ignore-failure --warmup "$WARMUP" --runs "$RUNS" \
+    --export-json "$OUT/dups-warm.json" --export-markdown "$OUT/dups-warm.md" "${hf[@]}" >&2)
+  if [ "$COLD" = 1 ]; then
+    log "[dups] cold cache: $COLD_RUNS runs, caches dropped before each"
+    (cd "$parent" && hyperfine -N --output=null --ignore-failure --runs "$COLD_RUNS" \
+      --prepare "sh -c 'sync; echo 3 > /proc/sys/vm/drop_caches'" \
+      --export-json "$OUT/dups-cold.json" --export-markdown "$OUT/dups-cold.md" "${hf[@]}" >&2)
+  fi
+}
+
 # ---------------------------------------------------------------- per target
 SUMMARY=()
 for tgt in "${TARGETS[@]}"; do
   label=${tgt%%:*}; tree=${tgt#*:}
+  if [ "$label" = dups ]; then
+    bench_dups "$tree"
+    SUMMARY+=("$label:$tree")
+    continue
+  fi
   build_list "$tree"
   log "[$label] checking totals on $tree"
   du_b1=$(du -s -B1 "$tree" 2>/dev/null | awk '{print $1}')

@@ -12,7 +12,7 @@ use crate::diag::{self, ExitStatus};
 use crate::exclude::Exclude;
 use crate::tree::Totals;
 use crate::units::{parse_c_number, Units, UnitsError};
-use crate::walk::{scan, ScanOptions, ScanOutcome};
+use crate::walk::{scan_with, FileSink, ScanOptions, ScanOutcome};
 #[cfg(target_os = "linux")]
 use fdu_platform::uring::{UringBackend, UringConfig};
 
@@ -67,13 +67,15 @@ pub struct Config {
     pub paths: Vec<Vec<u8>>,
     /// Print scan statistics on stderr (`--stats`).
     pub stats: bool,
+    /// Report duplicate files instead of sizes (`--dups`).
+    pub dups: Option<crate::dups::DupsOptions>,
 }
 
 fn command() -> Command {
     let flag = |name: &'static str| Arg::new(name).action(ArgAction::Count);
     Command::new("fdu")
         .about("Summarize disk usage of each FILE, recursively for directories, in parallel.")
-        .override_usage("fdu [OPTION]... [FILE]...")
+        .override_usage("fdu [OPTION]... [FILE]...\n       fdu --dups [OPTION]... [FILE]...")
         .disable_help_flag(true)
         .disable_version_flag(true)
         .dont_collapse_args_in_usage(true)
@@ -162,13 +164,29 @@ fn command() -> Command {
                 .long("ring-workers")
                 .value_name("N")
                 .value_parser(clap::value_parser!(u32).range(0..=4096))
-                .help("uring backend: kernel io-wq workers per scanning thread, 0 for the kernel's limit (default 16)"),
+                .help("uring backend: kernel io-wq workers per scanning thread (both pools), 0 for the kernel's limits (the default)"),
         )
         .arg(
             Arg::new("max-open-dirs")
                 .long("max-open-dirs")
                 .value_name("N")
                 .value_parser(clap::value_parser!(u32).range(1..))
+                .hide(true),
+        )
+        .arg(flag("dups").long("dups").help("report files with equal contents (groups of paths) instead of sizes"))
+        .arg(
+            Arg::new("min-size")
+                .long("min-size")
+                .value_name("SIZE")
+                .help("with --dups: skip files smaller than SIZE (e.g. 4K, 1M; default 1: no empty files)"),
+        )
+        .arg(flag("hardlinks").long("hardlinks").help("with --dups: also list files with several hard links"))
+        .arg(flag("json").long("json").help("with --dups: print one JSON document"))
+        .arg(
+            Arg::new("hash-io")
+                .long("hash-io")
+                .value_parser(["auto", "read"])
+                .default_value("auto")
                 .hide(true),
         )
         .arg(flag("stats").long("stats").help("after the scan, print counts, syscalls by kind and per-worker balance on stderr"))
@@ -216,12 +234,12 @@ fn units_error(e: UnitsError, spec: &str) -> String {
 }
 
 #[cfg(unix)]
-fn os_bytes(s: OsString) -> Vec<u8> {
+pub(crate) fn os_bytes(s: OsString) -> Vec<u8> {
     std::os::unix::ffi::OsStringExt::into_vec(s)
 }
 
 #[cfg(not(unix))]
-fn os_bytes(s: OsString) -> Vec<u8> {
+pub(crate) fn os_bytes(s: OsString) -> Vec<u8> {
     s.to_string_lossy().into_owned().into_bytes()
 }
 
@@ -395,6 +413,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     if paths.is_empty() {
         paths.push(b".".to_vec());
     }
+    let dups = match dups_options(&m) {
+        Ok(d) => d,
+        Err(message) => return Parsed::Usage(message),
+    };
     Parsed::Run(Box::new(Config {
         scan: ScanOptions {
             follow,
@@ -420,16 +442,77 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         topology,
         paths,
         stats: flag(&m, "stats"),
+        dups,
     }))
 }
 
-/// The default worker count: four per CPU this process may run on, at least
-/// 4 and at most 64. Measured on 2 CPUs (README, `perf/runs/`): warm, 2 to 8
-/// workers are within noise of each other; cold, 8 workers finish first, as
-/// more metadata reads are in flight.
+/// The `--dups` options, or a usage error: its own options need it, and
+/// the options that shape du's lines do not apply to it.
+fn dups_options(m: &ArgMatches) -> Result<Option<crate::dups::DupsOptions>, String> {
+    let own = [
+        ("min-size", "--min-size"),
+        ("hardlinks", "--hardlinks"),
+        ("json", "--json"),
+    ];
+    let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    if !flag(m, "dups") {
+        return match own.iter().find(|(id, _)| given(id)) {
+            Some((_, name)) => Err(format!("{name} requires --dups")),
+            None => Ok(None),
+        };
+    }
+    let sized = [
+        ("summarize", "--summarize"),
+        ("max-depth", "--max-depth"),
+        ("all", "--all"),
+        ("total", "--total"),
+        ("inodes", "--inodes"),
+        ("count-links", "--count-links"),
+        ("null", "--null"),
+    ];
+    if let Some((_, name)) = sized.iter().find(|(id, _)| given(id)) {
+        return Err(format!("{name} does not apply to --dups"));
+    }
+    let min_size = match m.get_one::<String>("min-size") {
+        None => 1,
+        Some(text) => parse_size(text).ok_or_else(|| format!("invalid --min-size '{text}'"))?,
+    };
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    Ok(Some(crate::dups::DupsOptions {
+        min_size,
+        hardlinks: flag(m, "hardlinks"),
+        json: flag(m, "json"),
+        threads: m
+            .get_one::<u16>("threads")
+            .map_or(cpus, |&n| usize::from(n)),
+        io: match m.get_one::<String>("hash-io").map(String::as_str) {
+            Some("read") => crate::dups::Io::Read,
+            _ => crate::dups::Io::Auto,
+        },
+    }))
+}
+
+/// A byte count written as du writes block sizes (`0`, `4096`, `4K`, `1M`,
+/// `10KB`, `2MiB`).
+fn parse_size(text: &str) -> Option<u64> {
+    if let Ok((0, "")) = parse_c_number(text) {
+        return Some(0);
+    }
+    match Units::parse(text) {
+        Ok(Units::Blocks { size, .. }) => Some(size),
+        _ => None,
+    }
+}
+
+/// The default worker count: eight per CPU this process may run on, at
+/// least 8 and at most 64. Measured on 2 CPUs (README, `perf/runs/`): warm,
+/// 8 to 24 workers are within noise of each other; cold, 16 finish 1-3%
+/// before 8 on local ext4, and on a file system with 1-5 ms per request
+/// 32-64 workers finish 1.4-5x before 8, as more metadata requests are in
+/// flight.
 pub fn default_threads() -> usize {
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
-    (cpus * 4).clamp(4, 64)
+    (cpus * 8).clamp(8, 64)
 }
 
 /// Writes du's lines, and goes quiet once stdout is closed.
@@ -478,6 +561,9 @@ impl<W: Write> Printer<W> {
 
 /// Run a parsed configuration, printing to stdout; returns the exit status.
 pub fn run(config: &Config) -> ExitStatus {
+    if let Some(dups) = &config.dups {
+        return crate::dups::run(config, dups);
+    }
     let stdout = io::stdout();
     let mut printer = Printer {
         out: io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
@@ -489,49 +575,18 @@ pub fn run(config: &Config) -> ExitStatus {
         buf: Vec::new(),
     };
     let started = std::time::Instant::now();
-    let mut line = |t: &Totals, p: &[u8]| printer.line(t, p);
-    let mut scan_with = |backend: &dyn ScanWith| backend.scan(config, &mut line);
-    let (ran, ring, outcome) = match config.backend {
-        #[cfg(target_os = "linux")]
-        BackendKind::Uring => match UringBackend::new(config.uring) {
-            Ok(ring) => {
-                let outcome = scan_with(&ring);
-                (BackendKind::Uring, Some(ring.describe()), outcome)
-            }
-            Err(e) if config.backend_choice == BackendChoice::Uring => {
-                diag::report(&format!(
-                    "cannot use the uring backend: io_uring_setup failed: {e}"
-                ));
-                return ExitStatus::Partial;
-            }
-            Err(_) => (
-                BackendKind::Linux,
-                None,
-                scan_with(&fdu_platform::linux::LinuxBackend::default()),
-            ),
-        },
-        #[cfg(target_os = "linux")]
-        BackendKind::Linux => (
-            BackendKind::Linux,
-            None,
-            scan_with(&fdu_platform::linux::LinuxBackend::default()),
-        ),
-        #[cfg(not(target_os = "linux"))]
-        BackendKind::Linux | BackendKind::Uring => {
-            unreachable!("resolve() never picks a Linux backend here")
-        }
-        BackendKind::Std => (
-            BackendKind::Std,
-            None,
-            scan_with(&fdu_platform::stdfs::StdBackend),
-        ),
+    let scanned = match scan_on_backend(config, &config.scan, None, &mut |t, p| printer.line(t, p))
+    {
+        Ok(scanned) => scanned,
+        Err(status) => return status,
     };
+    let outcome = &scanned.outcome;
     if config.total {
         printer.line(&outcome.grand_total, b"total");
     }
     printer.finish();
     if config.stats {
-        print_stats(config, ran, ring.as_deref(), &outcome, started.elapsed());
+        print_stats(config, &scanned, started.elapsed());
     }
     // A reader that went away (`fdu -a / | head`) is not an error; any
     // other write error is.
@@ -542,26 +597,93 @@ pub fn run(config: &Config) -> ExitStatus {
     }
 }
 
-/// A backend the CLI can scan with: erases the backend type so that `run`
-/// picks one at run time.
+/// A scan that ran: on which backend, and what it counted.
+pub(crate) struct Scanned {
+    /// The backend that ran (`auto` may have fallen back).
+    pub ran: BackendKind,
+    /// The io_uring setup, when the uring backend ran.
+    pub ring: Option<String>,
+    /// What the walker counted.
+    pub outcome: ScanOutcome,
+}
+
+/// Scan `config.paths` with `scan` options on the configured backend,
+/// passing regular files to `files` and du's lines to `line`.
+///
+/// When the uring backend cannot start, an explicit `--backend uring` is
+/// reported and `Err(1)` returned; `auto` falls back to the linux backend.
+pub(crate) fn scan_on_backend(
+    config: &Config,
+    scan: &ScanOptions,
+    files: Option<&dyn FileSink>,
+    line: &mut dyn FnMut(&Totals, &[u8]),
+) -> Result<Scanned, ExitStatus> {
+    let mut run = |backend: &dyn ScanWith| backend.scan(scan, &config.paths, files, &mut *line);
+    let (ran, ring, outcome) = match config.backend {
+        #[cfg(target_os = "linux")]
+        BackendKind::Uring => match UringBackend::new(config.uring) {
+            Ok(ring) => {
+                let outcome = run(&ring);
+                (BackendKind::Uring, Some(ring.describe()), outcome)
+            }
+            Err(e) if config.backend_choice == BackendChoice::Uring => {
+                diag::report(&format!(
+                    "cannot use the uring backend: io_uring_setup failed: {e}"
+                ));
+                return Err(ExitStatus::Partial);
+            }
+            Err(_) => (
+                BackendKind::Linux,
+                None,
+                run(&fdu_platform::linux::LinuxBackend::default()),
+            ),
+        },
+        #[cfg(target_os = "linux")]
+        BackendKind::Linux => (
+            BackendKind::Linux,
+            None,
+            run(&fdu_platform::linux::LinuxBackend::default()),
+        ),
+        #[cfg(not(target_os = "linux"))]
+        BackendKind::Linux | BackendKind::Uring => {
+            unreachable!("resolve() never picks a Linux backend here")
+        }
+        BackendKind::Std => (
+            BackendKind::Std,
+            None,
+            run(&fdu_platform::stdfs::StdBackend),
+        ),
+    };
+    Ok(Scanned { ran, ring, outcome })
+}
+
+/// A backend the CLI can scan with: erases the backend type so that the
+/// backend is picked at run time.
 trait ScanWith {
-    fn scan(&self, config: &Config, line: &mut dyn FnMut(&Totals, &[u8])) -> ScanOutcome;
+    fn scan(
+        &self,
+        scan: &ScanOptions,
+        paths: &[Vec<u8>],
+        files: Option<&dyn FileSink>,
+        line: &mut dyn FnMut(&Totals, &[u8]),
+    ) -> ScanOutcome;
 }
 
 impl<B: Backend> ScanWith for B {
-    fn scan(&self, config: &Config, line: &mut dyn FnMut(&Totals, &[u8])) -> ScanOutcome {
-        scan(self, &config.scan, &config.paths, line)
+    fn scan(
+        &self,
+        scan: &ScanOptions,
+        paths: &[Vec<u8>],
+        files: Option<&dyn FileSink>,
+        line: &mut dyn FnMut(&Totals, &[u8]),
+    ) -> ScanOutcome {
+        scan_with(self, scan, paths, files, line)
     }
 }
 
 /// `--stats`: what the scan did, on stderr, after the output.
-fn print_stats(
-    config: &Config,
-    ran: BackendKind,
-    ring: Option<&str>,
-    outcome: &ScanOutcome,
-    elapsed: std::time::Duration,
-) {
+pub(crate) fn print_stats(config: &Config, scanned: &Scanned, elapsed: std::time::Duration) {
+    let (ran, ring, outcome) = (scanned.ran, scanned.ring.as_deref(), &scanned.outcome);
     let s = &outcome.sum;
     let secs = elapsed.as_secs_f64();
     let rate = if secs > 0.0 {

@@ -11,6 +11,7 @@
 //! | [`units`] | block sizes and du's rounding |
 //! | [`exclude`] | `--exclude` matching as du does it |
 //! | [`diag`] | one-line diagnostics and exit statuses |
+//! | [`dups`] | `--dups`: duplicate files, found by size, then BLAKE3 |
 //!
 //! Every syscall is made by a backend of the `fdu-platform` crate; this
 //! crate has no `unsafe`.
@@ -19,6 +20,7 @@
 
 pub mod cli;
 pub mod diag;
+pub mod dups;
 pub mod exclude;
 pub mod links;
 pub mod tree;

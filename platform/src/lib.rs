@@ -11,18 +11,26 @@
 //! | `uring` | [`uring`] | `getdents64` as a syscall; `statx`, `openat` and `close` batched through one io_uring per worker |
 //! | `std` | [`stdfs`] | `std::fs` on full paths; the portable fallback and the test oracle |
 //!
-//! The backend is picked in one place, [`BackendChoice::resolve`]. All `unsafe`
-//! code of the project lives in this crate, in the modules that say
-//! `#![allow(unsafe_code)]` (the rest of the crate denies it), each block with
-//! a `// SAFETY:` comment.
+//! The backend is picked in one place, [`BackendChoice::resolve`].
+//!
+//! `fdu --dups` reads file contents through [`content`], which maps long
+//! ranges with [`mapped`]'s SIGBUS-guarded windows.
+//!
+//! All `unsafe` code of the project lives in this crate, only in the modules
+//! that say `#![allow(unsafe_code)]` ([`mapped`] and [`uring`]; the rest of
+//! the crate denies it, and rustix wraps the other raw syscalls); every
+//! block carries a `// SAFETY:` comment.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
 mod backend;
+pub mod content;
 mod errno;
 pub mod limits;
 #[cfg(target_os = "linux")]
 pub mod linux;
+#[cfg(unix)]
+pub mod mapped;
 mod meta;
 pub mod pin;
 pub mod stdfs;

@@ -44,7 +44,7 @@ fn name_bytes(name: &OsStr) -> Vec<u8> {
     name.to_string_lossy().into_owned().into_bytes()
 }
 
-fn meta_of(md: &fs::Metadata) -> Meta {
+pub(crate) fn meta_of(md: &fs::Metadata) -> Meta {
     let ft = md.file_type();
     let kind = if ft.is_dir() {
         Kind::Dir

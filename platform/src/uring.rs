@@ -35,7 +35,9 @@
 //! `SUBMIT_ALL | COOP_TASKRUN`, then none; each attaches to the backend's first
 //! ring with `ATTACH_WQ` (since Linux 5.12 io-wq workers belong to the
 //! submitting thread, so this shares the io-wq hash, not the workers) and caps
-//! its unbounded io-wq workers with `IORING_REGISTER_IOWQ_MAX_WORKERS`.
+//! its io-wq workers with `IORING_REGISTER_IOWQ_MAX_WORKERS` when asked to
+//! (`statx` counts as bounded work; the kernel's default bounded limit is
+//! the smaller of the ring's depth and 4 per CPU).
 //!
 //! **Fallbacks.** [`UringBackend::new`] fails when no ring can be created
 //! (kernel older than 5.1, `kernel.io_uring_disabled`, a seccomp filter
@@ -83,9 +85,10 @@ pub struct UringConfig {
     /// Submission queue entries per ring: operations one `io_uring_enter`
     /// can submit (a stat batch larger than this takes several).
     pub depth: u32,
-    /// Cap on the unbounded io-wq workers of each scanning thread: how many
-    /// of its stats may wait on the storage at once. 0 keeps the kernel's
-    /// limit (`RLIMIT_NPROC`).
+    /// Cap on the io-wq workers (bounded and unbounded pools) of each
+    /// scanning thread: how many of its stats may wait on the storage at
+    /// once. 0 keeps the kernel's limits (bounded, which `statx` uses: the
+    /// smaller of the ring's depth and 4 per CPU).
     pub wq_workers: u32,
 }
 
@@ -93,7 +96,7 @@ impl Default for UringConfig {
     fn default() -> UringConfig {
         UringConfig {
             depth: 256,
-            wq_workers: 16,
+            wq_workers: 0,
         }
     }
 }
@@ -244,7 +247,7 @@ impl UringBackend {
             "depth {}, io-wq workers {}, {}, ATTACH_WQ{}",
             self.config.depth,
             if self.config.wq_workers == 0 {
-                "unlimited".to_string()
+                "kernel default".to_string()
             } else {
                 format!("<= {} per thread", self.config.wq_workers)
             },
@@ -268,7 +271,7 @@ impl UringBackend {
                 self.level.store(*level as u8, Ordering::Relaxed);
                 if self.config.wq_workers > 0 {
                     // Best effort (5.15+): without it the kernel's own limit applies.
-                    let mut max = [0, self.config.wq_workers];
+                    let mut max = [self.config.wq_workers, self.config.wq_workers];
                     let _ = ring.submitter().register_iowq_max_workers(&mut max);
                 }
                 return Some((ring, *level));

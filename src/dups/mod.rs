@@ -1,0 +1,144 @@
+//! `fdu --dups`: files with equal contents, and the space they waste.
+//!
+//! ```text
+//!  scan (walk.rs, as for sizes) --FileSink--> collect: regular files >= --min-size
+//!  inodes: one per (st_dev, st_ino); hard links and repeated paths folded
+//!  size groups: 2+ inodes of one size (no other file is ever opened)
+//!  pipeline: head -> tail -> full BLAKE3, per group, in parallel
+//!  report: groups by wasted bytes, text or JSON
+//! ```
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`collect`] | the scan's files, inodes, size groups |
+//! | [`pipeline`] | reading and hashing, change detection |
+//! | [`report`] | ordering and printing |
+pub mod collect;
+pub mod pipeline;
+pub mod report;
+
+use std::io::{self, Write};
+
+use fdu_platform::content::FeedPlan;
+
+use crate::cli::Config;
+use crate::cli::{scan_on_backend, Scanned};
+use crate::diag::{self, ExitStatus};
+use crate::walk::FileSink;
+use collect::{size_groups, Collector};
+use pipeline::Settings;
+use report::Report;
+
+/// How file contents are read by the full-hash stage.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Io {
+    /// Map long ranges in windows, `pread` the rest (the default).
+    Auto,
+    /// Always `pread`.
+    Read,
+}
+
+/// `--dups` options, resolved.
+#[derive(Clone, Debug)]
+pub struct DupsOptions {
+    /// Skip files smaller than this (`--min-size`, default 1: no empty files).
+    pub min_size: u64,
+    /// List multiply-linked files too (`--hardlinks`).
+    pub hardlinks: bool,
+    /// One JSON document instead of text (`--json`).
+    pub json: bool,
+    /// Hashing threads (`-j`, else one per CPU).
+    pub threads: usize,
+    /// How contents are read (hidden `--hash-io`, for measurements).
+    pub io: Io,
+}
+
+/// Ranges at least this long are mapped rather than read.
+pub const MAP_FROM: u64 = 4 << 20;
+/// Bytes mapped at once: small, as mapped pages count in the resident set.
+pub const WINDOW: usize = 1 << 20;
+/// `pread` buffer of each hashing thread.
+pub const BUFFER: usize = 256 << 10;
+
+/// Scan, hash and report; returns the exit status.
+pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
+    let started = std::time::Instant::now();
+    let collector = Collector::new(config.scan.threads.max(1), dups.min_size);
+    let scanned = match scan_files(config, &collector) {
+        Ok(scanned) => scanned,
+        Err(status) => return status,
+    };
+    let outcome = &scanned.outcome;
+    let inodes = collector.into_inodes();
+    let groups = size_groups(&inodes);
+    let settings = Settings {
+        threads: dups.threads,
+        plan: FeedPlan {
+            map_from: match dups.io {
+                Io::Auto => MAP_FROM,
+                Io::Read => u64::MAX,
+            },
+            window: WINDOW,
+        },
+        buffer: BUFFER,
+        pause_at: std::env::var_os("FDU_TEST_PAUSE_HASHING").map(crate::cli::os_bytes),
+    };
+    let hashed = pipeline::find(&inodes, groups, &settings);
+    let errors = outcome.errors + hashed.stats.errors;
+    let report = Report::new(&inodes, hashed.groups, dups.hardlinks, errors);
+
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let written = if dups.json {
+        report.write_json(&mut out)
+    } else {
+        report.write_text(config.units, &mut out)
+    }
+    .and_then(|()| out.flush());
+    let mut failed = false;
+    if let Err(e) = written {
+        // A reader that went away is not an error; any other write error is.
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            diag::report(&format!("write error: {}", fdu_platform::Errno::from(e)));
+            failed = true;
+        }
+    }
+    if config.stats {
+        crate::cli::print_stats(config, &scanned, started.elapsed());
+        let s = &hashed.stats;
+        let text = format!(
+            "fdu: dups: {} files in {} size groups, {} opened, {} left out\n\
+             stage  files  bytes\n\
+             head   {:>5}  {}\n\
+             tail   {:>5}  {}\n\
+             full   {:>5}  {}\n",
+            inodes.len(),
+            size_groups(&inodes).len(),
+            s.opened,
+            s.errors,
+            s.head.0,
+            s.head.1,
+            s.tail.0,
+            s.tail.1,
+            s.full.0,
+            s.full.1,
+        );
+        let _ = io::stderr().lock().write_all(text.as_bytes());
+    }
+    if errors > 0 || failed {
+        ExitStatus::Partial
+    } else {
+        ExitStatus::Ok
+    }
+}
+
+/// The size scan with `sink` attached, on the configured backend; nothing
+/// is printed, and only one node per argument is kept (as with `-s`).
+fn scan_files(config: &Config, sink: &dyn FileSink) -> Result<Scanned, ExitStatus> {
+    let scan = crate::walk::ScanOptions {
+        max_depth: 0,
+        all: false,
+        ..config.scan.clone()
+    };
+    scan_on_backend(config, &scan, Some(sink), &mut |_, _| {})
+}
