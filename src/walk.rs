@@ -336,13 +336,14 @@ impl<'s, B: Backend> Shared<'s, B> {
     }
 }
 
+/// A path's bytes as a `Path` (on other systems, as UTF-8).
 #[cfg(unix)]
-fn os_path(bytes: &[u8]) -> &Path {
+pub(crate) fn os_path(bytes: &[u8]) -> &Path {
     Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes))
 }
 
 #[cfg(not(unix))]
-fn os_path(bytes: &[u8]) -> &Path {
+pub(crate) fn os_path(bytes: &[u8]) -> &Path {
     Path::new(std::str::from_utf8(bytes).unwrap_or_default())
 }
 

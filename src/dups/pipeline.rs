@@ -26,7 +26,6 @@
 //! bounded.
 use std::io::BufRead;
 use std::ops::Range;
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -303,7 +302,7 @@ impl<'a> Worker<'a> {
             return Some(());
         }
         self.stats.opened += 1;
-        match Content::open(os_path(self.path(c))) {
+        match Content::open(crate::walk::os_path(self.path(c))) {
             Ok(f) => {
                 c.file = Some(f);
                 Some(())
@@ -388,14 +387,4 @@ fn split(mut cands: Vec<Candidate>) -> Vec<Vec<Candidate>> {
         sets.push(current);
     }
     sets
-}
-
-#[cfg(unix)]
-fn os_path(bytes: &[u8]) -> &Path {
-    Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes))
-}
-
-#[cfg(not(unix))]
-fn os_path(bytes: &[u8]) -> &Path {
-    Path::new(std::str::from_utf8(bytes).unwrap_or_default())
 }
