@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustix::fd::{BorrowedFd, OwnedFd};
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir, StatxFlags, CWD};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir, Statx, StatxFlags, CWD};
 
 use crate::{Backend, Errno, Follow, Kind, Listing, Meta};
 
@@ -27,7 +27,7 @@ pub const LIST_BUFFER: usize = 64 * 1024;
 
 /// The stat fields a scan needs: type, identity, link count, sizes and
 /// modification time.
-const MASK: StatxFlags = StatxFlags::TYPE
+pub(crate) const MASK: StatxFlags = StatxFlags::TYPE
     .union(StatxFlags::NLINK)
     .union(StatxFlags::INO)
     .union(StatxFlags::SIZE)
@@ -107,22 +107,27 @@ fn stat_fstatat(dir: BorrowedFd<'_>, name: &CStr, flags: AtFlags) -> Result<Meta
     })
 }
 
+/// The [`Meta`] of a `statx` answer asked for [`MASK`].
+pub(crate) fn meta_of_statx(st: &Statx) -> Meta {
+    Meta {
+        kind: kind_of(u32::from(st.stx_mode)),
+        dev: rustix::fs::makedev(st.stx_dev_major, st.stx_dev_minor),
+        ino: st.stx_ino,
+        nlink: u64::from(st.stx_nlink),
+        size: st.stx_size,
+        blocks: st.stx_blocks,
+        mtime: st.stx_mtime.tv_sec,
+        mtime_nsec: st.stx_mtime.tv_nsec,
+    }
+}
+
 #[inline(never)]
 fn stat_statx(dir: BorrowedFd<'_>, name: &CStr, flags: AtFlags) -> Result<Meta, Errno> {
     if NO_STATX.load(Ordering::Relaxed) {
         return stat_fstatat(dir, name, flags);
     }
     match rustix::fs::statx(dir, name, flags, MASK) {
-        Ok(st) => Ok(Meta {
-            kind: kind_of(u32::from(st.stx_mode)),
-            dev: rustix::fs::makedev(st.stx_dev_major, st.stx_dev_minor),
-            ino: st.stx_ino,
-            nlink: u64::from(st.stx_nlink),
-            size: st.stx_size,
-            blocks: st.stx_blocks,
-            mtime: st.stx_mtime.tv_sec,
-            mtime_nsec: st.stx_mtime.tv_nsec,
-        }),
+        Ok(st) => Ok(meta_of_statx(&st)),
         Err(rustix::io::Errno::NOSYS) => {
             NO_STATX.store(true, Ordering::Relaxed);
             stat_fstatat(dir, name, flags)

@@ -53,12 +53,16 @@ use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::Mutex;
 
 use io_uring::{opcode, squeue, types, IoUring, Probe};
+use rustix::fs::Statx;
 
-use crate::linux::{kind_of, LinuxBackend, Lister};
+use crate::linux::{meta_of_statx, LinuxBackend, Lister, MASK};
 use crate::{Backend, Errno, Follow, Listing, Meta, Submitted};
+
+// The statx buffers handed to the kernel are rustix's `Statx`, a `repr(C)`
+// copy of the kernel's 256-byte `struct statx`.
+const _: () = assert!(std::mem::size_of::<Statx>() == 256);
 
 /// `user_data` of a queued close: its completion carries nothing to report.
 const CLOSE_TAG: u64 = u64::MAX;
@@ -70,14 +74,6 @@ const CLOSE_BATCH: usize = 16;
 /// A descriptor limit below which closes are not deferred at all (small
 /// limits are tight enough that every descriptor counts).
 const DEFER_CLOSE_MIN_FDS: u64 = 4096;
-
-/// The statx fields a scan reads, as [`crate::linux`] asks for them.
-const MASK: u32 = libc::STATX_TYPE
-    | libc::STATX_NLINK
-    | libc::STATX_INO
-    | libc::STATX_SIZE
-    | libc::STATX_BLOCKS
-    | libc::STATX_MTIME;
 
 /// Ring tuning.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -157,7 +153,7 @@ pub struct UringBackend {
     id: u64,
     /// The first ring: proof that io_uring works here, the probe, and the
     /// io-wq the worker rings attach to. Never used for I/O.
-    root: Mutex<IoUring>,
+    _root: IoUring,
     root_fd: RawFd,
     /// The best [`Level`] that has worked, as its discriminant.
     level: AtomicU8,
@@ -204,7 +200,7 @@ impl UringBackend {
                         sync: LinuxBackend::default(),
                         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                         root_fd: root.as_raw_fd(),
-                        root: Mutex::new(root),
+                        _root: root,
                         level: AtomicU8::new(level as u8),
                         ops,
                         defer_close: ops.close && limit >= DEFER_CLOSE_MIN_FDS,
@@ -242,7 +238,6 @@ impl UringBackend {
                 sync.push(name);
             }
         }
-        let _root = self.root.lock().unwrap_or_else(|p| p.into_inner());
         format!(
             "depth {}, io-wq workers {}, {}, ATTACH_WQ{}",
             self.config.depth,
@@ -332,7 +327,9 @@ struct Ring {
     /// Set up with `IORING_SETUP_SUBMIT_ALL`.
     submit_all: bool,
     /// One statx buffer per entry of the batch in flight.
-    statx: Vec<libc::statx>,
+    statx: Vec<Statx>,
+    /// Completions of one `io_uring_enter`, `(user_data, res)`, reused.
+    reaped: Vec<(u64, i32)>,
     /// Operations submitted (or queued) and not yet reaped.
     inflight: usize,
     /// Closes queued and not yet submitted.
@@ -355,6 +352,7 @@ impl Ring {
             submit_all: level != Level::Plain,
             defer_close,
             statx: Vec::new(),
+            reaped: Vec::new(),
             inflight: 0,
             queued_closes: 0,
             enters: 0,
@@ -383,20 +381,18 @@ impl Ring {
                     self.queued_closes = 0;
                     return true;
                 }
-                Err(e) => match e.raw_os_error() {
-                    Some(libc::EINTR) | Some(libc::EAGAIN) | Some(libc::EBUSY) => {
-                        // Interrupted, or the completion queue must be reaped
-                        // first: the caller's loop reaps, then calls again.
-                        if e.raw_os_error() != Some(libc::EINTR) {
-                            self.queued_closes = 0;
-                            return true;
-                        }
-                    }
-                    _ => {
-                        self.broken = true;
-                        return false;
-                    }
-                },
+                // Interrupted: submit again.
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                // The completion queue must be reaped first: the caller's
+                // loop reaps, then calls again.
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::EBUSY)) => {
+                    self.queued_closes = 0;
+                    return true;
+                }
+                Err(_) => {
+                    self.broken = true;
+                    return false;
+                }
             }
         }
     }
@@ -413,9 +409,9 @@ impl Ring {
         mut done: impl FnMut(&Self, usize, i32),
     ) -> bool {
         let mut next = 0;
-        let mut reaped = 0;
+        let mut done_count = 0;
         let cq_room = self.ring.completion().capacity();
-        while reaped < n {
+        while done_count < n {
             while next < n && self.inflight < cq_room && !self.ring.submission().is_full() {
                 let entry = prep(self, next).user_data(next as u64);
                 // SAFETY: every pointer in the entry (the name, owned by the
@@ -434,19 +430,21 @@ impl Ring {
             if !self.enter(self.inflight.min(cq_room)) {
                 return false;
             }
+            let mut reaped = std::mem::take(&mut self.reaped);
+            reaped.clear();
             let mut cq = self.ring.completion();
             cq.sync();
-            let completions: Vec<(u64, i32)> =
-                cq.by_ref().map(|c| (c.user_data(), c.result())).collect();
+            reaped.extend(cq.by_ref().map(|c| (c.user_data(), c.result())));
             drop(cq);
-            for (tag, res) in completions {
+            for &(tag, res) in &reaped {
                 self.inflight -= 1;
                 if tag == CLOSE_TAG {
                     continue;
                 }
-                reaped += 1;
+                done_count += 1;
                 done(self, tag as usize, res);
             }
+            self.reaped = reaped;
         }
         true
     }
@@ -533,19 +531,6 @@ impl Drop for UringDir {
             Err(_) => return,
         };
         drop(fd);
-    }
-}
-
-fn meta_of(st: &libc::statx) -> Meta {
-    Meta {
-        kind: kind_of(u32::from(st.stx_mode)),
-        dev: rustix::fs::makedev(st.stx_dev_major, st.stx_dev_minor),
-        ino: st.stx_ino,
-        nlink: u64::from(st.stx_nlink),
-        size: st.stx_size,
-        blocks: st.stx_blocks,
-        mtime: st.stx_mtime.tv_sec,
-        mtime_nsec: st.stx_mtime.tv_nsec,
     }
 }
 
@@ -640,23 +625,23 @@ impl Backend for UringBackend {
             submitted = self.submit_on_ring(|ring| {
                 // SAFETY: statx is plain old data: all zeroes is a valid value.
                 ring.statx
-                    .resize(names.len(), unsafe { std::mem::zeroed::<libc::statx>() });
+                    .resize(names.len(), unsafe { std::mem::zeroed::<Statx>() });
                 ring.run(
                     names.len(),
                     |ring, i| {
-                        let buf: *mut libc::statx = &mut ring.statx[i];
+                        let buf: *mut Statx = &mut ring.statx[i];
                         opcode::Statx::new(
                             types::Fd(dir_fd),
                             names[i].as_ptr(),
                             buf.cast::<types::statx>(),
                         )
                         .flags(flags)
-                        .mask(MASK)
+                        .mask(MASK.bits())
                         .build()
                     },
                     |ring, i, res| {
                         seen[i] = true;
-                        each(i, result_of(res).map(|()| meta_of(&ring.statx[i])));
+                        each(i, result_of(res).map(|()| meta_of_statx(&ring.statx[i])));
                     },
                 );
                 seen.iter().filter(|&&s| s).count() as u64
