@@ -173,6 +173,27 @@ pub fn root_display(arg: &[u8]) -> Vec<u8> {
     arg[..len].to_vec()
 }
 
+/// The directory a file passed to a [`FileSink`] was found in: the walker's
+/// chain of names up to the argument, shared, not a path string. Cheap to
+/// clone (a reference count); a clone keeps the chain alive. For a file
+/// given as an argument there is no directory, and the name is the path.
+#[derive(Clone)]
+pub struct DirPath(Option<Arc<PathNode>>);
+
+impl DirPath {
+    /// Write the path of `name` in this directory, as du prints it, to
+    /// `out` (replacing what it held).
+    pub fn write_path(&self, name: &[u8], out: &mut Vec<u8>) {
+        match &self.0 {
+            Some(dir) => dir.display(Some(name), out),
+            None => {
+                out.clear();
+                out.extend_from_slice(name);
+            }
+        }
+    }
+}
+
 /// Receives every regular file the scan counts, as it is stat'ed (what
 /// `--dups` reads its candidates from).
 ///
@@ -181,8 +202,9 @@ pub fn root_display(arg: &[u8]) -> Vec<u8> {
 /// multiply-linked file is passed, and a file reached through several
 /// arguments may be passed more than once: `(meta.dev, meta.ino)` tells.
 pub trait FileSink: Sync {
-    /// One regular file: its path as du would print it and its stat.
-    fn file(&self, worker: usize, path: &[u8], meta: &Meta);
+    /// One regular file: its directory, its name there and its stat (see
+    /// [`DirPath::write_path`] for its path as du would print it).
+    fn file(&self, worker: usize, dir: &DirPath, name: &[u8], meta: &Meta);
 }
 
 /// An open directory and what its entries are charged to.
@@ -412,8 +434,6 @@ struct Ctx<'s, 'a, B: Backend> {
     table: NodeTable<'a>,
     stats: WorkerStats,
     path: Vec<u8>,
-    /// Paths passed to the [`FileSink`].
-    file_path: Vec<u8>,
 }
 
 struct Worker<'s, 'a, B: Backend> {
@@ -631,8 +651,12 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
         }
         if meta.kind == Kind::File {
             if let Some(sink) = shared.files {
-                dir.path.display(Some(bytes), &mut self.file_path);
-                sink.file(self.index + 1, &self.file_path, meta);
+                sink.file(
+                    self.index + 1,
+                    &DirPath(Some(dir.path.clone())),
+                    bytes,
+                    meta,
+                );
             }
         }
         let totals = Totals::of(meta);
@@ -948,7 +972,6 @@ pub fn scan_with<B: Backend>(
                             table: NodeTable::new(i + 1, arena),
                             stats: WorkerStats::default(),
                             path: Vec::new(),
-                            file_path: Vec::new(),
                         },
                     };
                     worker.run()
@@ -981,7 +1004,7 @@ pub fn scan_with<B: Backend>(
             };
             if meta.kind == Kind::File {
                 if let Some(sink) = files {
-                    sink.file(0, &display, &meta);
+                    sink.file(0, &DirPath(None), &display, &meta);
                 }
             }
             let totals = Totals::of(&meta);

@@ -1,23 +1,75 @@
 //! Candidates from the scan: every regular file the walk stats, kept by the
 //! worker that met it, then merged into inodes and size groups.
+//!
+//! A file costs one [`File`] (56 bytes: its directory as the walker's shared
+//! [`DirPath`], the offset of its name in its worker's name buffer, and the
+//! stat fields the pipeline checks) plus its name and a NUL. No path string
+//! is kept: paths are written when a file is opened or printed.
 use std::ops::Range;
 use std::sync::Mutex;
 
 use fdu_platform::Meta;
 
-use crate::walk::FileSink;
+use crate::walk::{DirPath, FileSink};
 
-/// A file as the scan saw it; its path lives in its shard's byte buffer.
-struct Seen {
-    meta: Meta,
-    path: Range<usize>,
+/// Bits of a name's offset in its worker's buffer; the worker is above.
+const OFFSET_BITS: u32 = 40;
+
+/// A file as the scan saw it: where it is, and what its stat said.
+#[derive(Clone)]
+pub struct File {
+    dir: DirPath,
+    /// Worker (high bits) and offset in that worker's name buffer.
+    name: u64,
+    /// `st_size`.
+    pub size: u64,
+    /// `st_dev`.
+    pub dev: u64,
+    /// `st_ino`.
+    pub ino: u64,
+    /// `st_mtime`.
+    pub mtime: i64,
+    /// `st_mtime_nsec`.
+    pub mtime_nsec: u32,
+    /// `st_nlink`, saturated.
+    pub nlink: u32,
+}
+
+impl File {
+    /// `(st_dev, st_ino)`: the file's identity.
+    pub fn id(&self) -> (u64, u64) {
+        (self.dev, self.ino)
+    }
+
+    /// Whether `after` (an `fstat` after reading) is this file unchanged.
+    pub fn unchanged(&self, after: &Meta) -> bool {
+        self.id() == after.id()
+            && self.size == after.size
+            && (self.mtime, self.mtime_nsec) == (after.mtime, after.mtime_nsec)
+            && after.kind == fdu_platform::Kind::File
+    }
+
+    fn place(&self) -> Place {
+        Place {
+            dir: self.dir.clone(),
+            name: self.name,
+        }
+    }
+}
+
+/// Another path of a multiply-linked file.
+#[derive(Clone)]
+struct Place {
+    dir: DirPath,
+    name: u64,
 }
 
 /// One worker's files: no other worker takes this lock.
 #[derive(Default)]
 struct Shard {
-    paths: Vec<u8>,
-    files: Vec<Seen>,
+    /// Names, each followed by a NUL (a name never holds one).
+    names: Vec<u8>,
+    files: Vec<File>,
 }
 
 /// The [`FileSink`] of `--dups`: keeps every regular file of at least
@@ -36,81 +88,191 @@ impl Collector {
         }
     }
 
-    /// Merge what the scan found into inodes, sorted by size, then by
-    /// `(dev, ino)`.
-    pub fn into_inodes(self) -> Vec<Inode> {
-        let mut seen: Vec<(Meta, Vec<u8>)> = Vec::new();
+    /// Merge what the scan found into inodes and keep those that can be
+    /// duplicates: two or more inodes of one size (and, with `links`,
+    /// files with several paths, for `--hardlinks`).
+    pub fn into_files(self, links: bool) -> Files {
+        let mut names = Vec::with_capacity(self.shards.len());
+        let mut all: Vec<File> = Vec::new();
         for shard in self.shards {
-            let shard = shard.into_inner().unwrap_or_else(|p| p.into_inner());
-            seen.extend(
-                shard
-                    .files
-                    .into_iter()
-                    .map(|f| (f.meta, shard.paths[f.path].to_vec())),
-            );
+            let mut shard = shard.into_inner().unwrap_or_else(|p| p.into_inner());
+            names.push(shard.names);
+            all.append(&mut shard.files);
         }
-        seen.sort_unstable_by(|(a, pa), (b, pb)| {
-            (a.size, a.dev, a.ino, pa).cmp(&(b.size, b.dev, b.ino, pb))
-        });
-        seen.dedup_by(|(a, pa), (b, pb)| a.id() == b.id() && pa == pb);
-        let mut inodes: Vec<Inode> = Vec::new();
-        for (meta, path) in seen {
-            match inodes.last_mut() {
-                Some(last) if last.meta.id() == meta.id() => {
-                    // A file with one link met under two paths (overlapping
-                    // arguments, -L, bind mounts) is one file: keep the
-                    // first path. Only real links are listed as links.
-                    if meta.nlink > 1 {
-                        last.paths.push(path);
-                    }
+        let mut files = Files {
+            files: Vec::new(),
+            links: Vec::new(),
+            names,
+            inodes: 0,
+        };
+        all.sort_unstable_by_key(|f| (f.size, f.dev, f.ino));
+        let mut path = Vec::new();
+        // Fold each run of one (dev, ino) into its first entry, in place.
+        let mut kept = 0;
+        let mut start = 0;
+        while start < all.len() {
+            let id = (all[start].size, all[start].id());
+            let end = start + all[start..].partition_point(|f| (f.size, f.id()) == id);
+            let first = if end - start == 1 {
+                start
+            } else {
+                // The same inode met under several paths: the first by bytes
+                // stands for it. A file with one link met twice (overlapping
+                // arguments, -L, bind mounts) is one file; only real links
+                // are listed as links.
+                let mut places: Vec<(Vec<u8>, usize)> = (start..end)
+                    .map(|i| {
+                        files.write_place(&all[i].place(), &mut path);
+                        (path.clone(), i)
+                    })
+                    .collect();
+                places.sort_unstable();
+                places.dedup_by(|a, b| a.0 == b.0);
+                if links && all[start].nlink > 1 && places.len() > 1 {
+                    let extra = places[1..].iter().map(|&(_, i)| all[i].place()).collect();
+                    files.links.push((kept, extra));
                 }
-                _ => inodes.push(Inode {
-                    meta,
-                    paths: vec![path],
-                }),
-            }
+                places[0].1
+            };
+            all.swap(kept, first);
+            kept += 1;
+            start = end;
         }
-        inodes
+        all.truncate(kept);
+        files.inodes = all.len();
+        // Drop sizes with one inode: they are never read (nor listed, unless
+        // they have links).
+        let mut link = 0;
+        let mut kept = 0;
+        let mut start = 0;
+        while start < all.len() {
+            let size = all[start].size;
+            let end = start + all[start..].partition_point(|f| f.size == size);
+            for i in start..end {
+                let linked = files.links.get(link).is_some_and(|l| l.0 == i);
+                if end - start >= 2 || linked {
+                    if linked {
+                        files.links[link].0 = kept;
+                        link += 1;
+                    }
+                    all.swap(kept, i);
+                    kept += 1;
+                }
+            }
+            start = end;
+        }
+        all.truncate(kept);
+        all.shrink_to_fit();
+        files.files = all;
+        files
     }
 }
 
 impl FileSink for Collector {
-    fn file(&self, worker: usize, path: &[u8], meta: &Meta) {
+    fn file(&self, worker: usize, dir: &DirPath, name: &[u8], meta: &Meta) {
         if meta.size < self.min_size {
             return;
         }
         let mut shard = self.shards[worker]
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        let start = shard.paths.len();
-        shard.paths.extend_from_slice(path);
-        let path = start..shard.paths.len();
-        shard.files.push(Seen { meta: *meta, path });
+        let offset = shard.names.len() as u64;
+        assert!(offset < 1 << OFFSET_BITS, "names of one worker past 1 TiB");
+        shard.names.extend_from_slice(name);
+        shard.names.push(0);
+        shard.files.push(File {
+            dir: dir.clone(),
+            name: (worker as u64) << OFFSET_BITS | offset,
+            size: meta.size,
+            dev: meta.dev,
+            ino: meta.ino,
+            mtime: meta.mtime,
+            mtime_nsec: meta.mtime_nsec,
+            nlink: u32::try_from(meta.nlink).unwrap_or(u32::MAX),
+        });
     }
 }
 
-/// One file: an inode, with every path it was met under (sorted by bytes).
-#[derive(Clone, Debug)]
-pub struct Inode {
-    /// The stat the scan made: the reference a read is checked against.
-    pub meta: Meta,
-    /// Its paths; more than one only for hard links. The first one is the
-    /// path that is opened and that stands for the file in a group.
-    pub paths: Vec<Vec<u8>>,
+/// The files that can be duplicates: one [`File`] per inode (its first path
+/// by bytes), sorted by size, then by `(dev, ino)`; only sizes shared by two
+/// or more inodes, and multiply-linked files when links are wanted.
+pub struct Files {
+    files: Vec<File>,
+    /// Files met under several paths: index and the other paths, by bytes.
+    links: Vec<(usize, Vec<Place>)>,
+    /// Each worker's names.
+    names: Vec<Vec<u8>>,
+    /// Inodes the scan passed, before sizes of one were dropped.
+    inodes: usize,
 }
 
-/// Index ranges of `inodes` (sorted by size) holding two or more files of
-/// one size: the only files that are ever read.
-pub fn size_groups(inodes: &[Inode]) -> Vec<Range<usize>> {
-    let mut groups = Vec::new();
-    let mut start = 0;
-    for i in 1..=inodes.len() {
-        if i == inodes.len() || inodes[i].meta.size != inodes[start].meta.size {
-            if i - start >= 2 {
-                groups.push(start..i);
+impl Files {
+    /// Every kept file.
+    pub fn all(&self) -> &[File] {
+        &self.files
+    }
+
+    /// How many inodes of at least `--min-size` bytes the scan met.
+    pub fn inodes(&self) -> usize {
+        self.inodes
+    }
+
+    /// Write the path of file `i` (its first path) to `out`.
+    pub fn write_path(&self, i: usize, out: &mut Vec<u8>) {
+        self.write_place(&self.files[i].place(), out);
+    }
+
+    fn write_place(&self, place: &Place, out: &mut Vec<u8>) {
+        let names = &self.names[(place.name >> OFFSET_BITS) as usize];
+        let from = (place.name & ((1 << OFFSET_BITS) - 1)) as usize;
+        let len = names[from..]
+            .iter()
+            .position(|&b| b == 0)
+            .expect("names end with a NUL");
+        place.dir.write_path(&names[from..from + len], out);
+    }
+
+    /// Files with several paths (kept when links were asked for): each
+    /// file's index and all its paths, sorted by bytes.
+    pub fn linked(&self) -> Vec<(usize, Vec<Vec<u8>>)> {
+        let mut path = Vec::new();
+        self.links
+            .iter()
+            .map(|(i, extra)| {
+                let mut paths = Vec::with_capacity(extra.len() + 1);
+                self.write_path(*i, &mut path);
+                paths.push(path.clone());
+                for place in extra {
+                    self.write_place(place, &mut path);
+                    paths.push(path.clone());
+                }
+                (*i, paths)
+            })
+            .collect()
+    }
+
+    /// Index ranges holding two or more inodes of one size: the only files
+    /// that are ever read.
+    pub fn size_groups(&self) -> Vec<Range<usize>> {
+        let files = &self.files;
+        let mut groups = Vec::new();
+        let mut start = 0;
+        for i in 1..=files.len() {
+            if i == files.len() || files[i].size != files[start].size {
+                if i - start >= 2 {
+                    groups.push(start..i);
+                }
+                start = i;
             }
-            start = i;
         }
+        groups
     }
-    groups
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_candidate_is_56_bytes_and_its_name() {
+        assert_eq!(std::mem::size_of::<super::File>(), 56);
+    }
 }

@@ -24,8 +24,8 @@ use fdu_platform::content::FeedPlan;
 use crate::cli::Config;
 use crate::cli::{scan_on_backend, Scanned};
 use crate::diag::{self, ExitStatus};
-use crate::walk::FileSink;
-use collect::{size_groups, Collector};
+use crate::walk::{FileSink, ScanOptions};
+use collect::Collector;
 use pipeline::Settings;
 use report::Report;
 
@@ -69,8 +69,9 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
         Err(status) => return status,
     };
     let outcome = &scanned.outcome;
-    let inodes = collector.into_inodes();
-    let groups = size_groups(&inodes);
+    let files = collector.into_files(dups.hardlinks);
+    let groups = files.size_groups();
+    let size_groups = groups.len();
     let settings = Settings {
         threads: dups.threads,
         plan: FeedPlan {
@@ -83,9 +84,9 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
         buffer: BUFFER,
         pause_at: std::env::var_os("FDU_TEST_PAUSE_HASHING").map(crate::cli::os_bytes),
     };
-    let hashed = pipeline::find(&inodes, groups, &settings);
+    let hashed = pipeline::find(&files, groups, &settings);
     let errors = outcome.errors + hashed.stats.errors;
-    let report = Report::new(&inodes, hashed.groups, dups.hardlinks, errors);
+    let report = Report::new(&files, hashed.groups, dups.hardlinks, errors);
 
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
@@ -107,13 +108,15 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
         crate::cli::print_stats(config, &scanned, started.elapsed());
         let s = &hashed.stats;
         let text = format!(
-            "fdu: dups: {} files in {} size groups, {} opened, {} left out\n\
+            "fdu: dups: {} files, {} in {} size groups, {} hashing threads, {} opened, {} left out\n\
              stage  files  bytes\n\
              head   {:>5}  {}\n\
              tail   {:>5}  {}\n\
              full   {:>5}  {}\n",
-            inodes.len(),
-            size_groups(&inodes).len(),
+            files.inodes(),
+            files.all().len(),
+            size_groups,
+            s.threads,
             s.opened,
             s.errors,
             s.head.0,
@@ -135,7 +138,7 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
 /// The size scan with `sink` attached, on the configured backend; nothing
 /// is printed, and only one node per argument is kept (as with `-s`).
 fn scan_files(config: &Config, sink: &dyn FileSink) -> Result<Scanned, ExitStatus> {
-    let scan = crate::walk::ScanOptions {
+    let scan = ScanOptions {
         max_depth: 0,
         all: false,
         ..config.scan.clone()

@@ -3,15 +3,15 @@
 //!
 //! ```text
 //!  size group (2+ inodes of one size, biggest groups first)
-//!    head  read the first min(size, HEAD) bytes into a BLAKE3 hasher;
-//!          key = hash of those bytes (a clone of the hasher, finalized).
-//!          size <= HEAD: that is the hash of the whole file: done.
-//!    tail  size > HEAD: read the last min(TAIL, size - HEAD) bytes, keep
-//!          them; key = their hash.
-//!    full  continue the head's hasher with the bytes between head and tail
-//!          (pread, or mapped windows for long ranges; update_rayon splits
-//!          big pieces over the pool), then the kept tail bytes: the hash
-//!          of the whole file, no byte read twice.
+//!    head  read the first min(size, HEAD) bytes.
+//!          size <= HEAD: key = their BLAKE3, the hash of the whole file: done.
+//!          size > HEAD: key = their BLAKE3 chaining value (HEAD is a
+//!          power-of-two number of chunks: a subtree of the file's tree).
+//!    tail  size > HEAD: key = hash of the last min(TAIL, size - HEAD) bytes.
+//!    full  hash the bytes after the head as the subtrees right of it and
+//!          merge them with the head's chaining value (pread, or mapped
+//!          windows for long ranges; update_rayon splits big pieces over
+//!          the pool): the BLAKE3 of the whole file, the head not read again.
 //!  after every stage: split by key, drop sets of one.
 //!  after the last read of a file: fstat; a file whose (dev, ino, size,
 //!  mtime) differ from the scan's stat changed while it was read: reported,
@@ -20,19 +20,22 @@
 //!
 //! Workers (one per hashing thread) take size groups from a shared counter
 //! and carry each one through every stage, so a group is reported as soon
-//! as it is hashed and only its own candidates' state is held: memory stays
-//! proportional to the threads, not to the tree. Files of small groups stay
-//! open from head to full; larger groups reopen them, so open fds stay
-//! bounded.
+//! as it is hashed and only its own candidates' state is held (a
+//! [`Candidate`] is 44 bytes: the file's index, its descriptor while open,
+//! a key). Memory stays proportional to the largest size group, not to the
+//! tree. Files of small groups stay open from head to full; larger groups
+//! reopen them.
 use std::io::BufRead;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use blake3::hazmat::{
+    merge_subtrees_non_root, merge_subtrees_root, ChainingValue, HasherExt, Mode,
+};
 use fdu_platform::content::{Content, FeedPlan, ReadError};
-use fdu_platform::Meta;
 
-use super::collect::Inode;
+use super::collect::Files;
 use crate::diag;
 
 /// Bytes hashed by the head stage. Larger than fclones' 4 KiB: most files
@@ -46,6 +49,11 @@ const KEEP_OPEN: usize = 64;
 /// Pieces at least this long are hashed with `update_rayon`: below it, the
 /// split costs more than it gains (BLAKE3's documentation says 128 KiB).
 const RAYON_MIN: usize = 128 * 1024;
+
+// The head must be a whole subtree of BLAKE3's tree: a power-of-two number
+// of chunks.
+const _: () = assert!(HEAD % blake3::CHUNK_LEN as u64 == 0);
+const _: () = assert!((HEAD / blake3::CHUNK_LEN as u64).is_power_of_two());
 
 /// How to read and how many threads.
 #[derive(Clone, Debug)]
@@ -68,8 +76,8 @@ pub struct Found {
     pub size: u64,
     /// BLAKE3 of their contents.
     pub hash: blake3::Hash,
-    /// Indices into the inodes.
-    pub members: Vec<usize>,
+    /// Indices into the files.
+    pub members: Vec<u32>,
 }
 
 /// What each stage read, for `--stats`.
@@ -85,6 +93,8 @@ pub struct StageStats {
     pub full: (u64, u64),
     /// Files left out (unreadable or changed).
     pub errors: u64,
+    /// Hashing threads that ran.
+    pub threads: usize,
 }
 
 impl StageStats {
@@ -111,15 +121,17 @@ pub struct Hashed {
     pub stats: StageStats,
 }
 
-/// Hash the size groups of `inodes` and return the sets of equal files.
-pub fn find(inodes: &[Inode], mut groups: Vec<Range<usize>>, settings: &Settings) -> Hashed {
+/// Hash the size groups of `files` and return the sets of equal files.
+pub fn find(files: &Files, mut groups: Vec<Range<usize>>, settings: &Settings) -> Hashed {
     // Biggest groups first: the last ones to finish are then short.
-    groups.sort_by_key(|r| std::cmp::Reverse(inodes[r.start].meta.size * r.len() as u64));
+    groups.sort_by_key(|r| {
+        std::cmp::Reverse(files.all()[r.start].size.saturating_mul(r.len() as u64))
+    });
     let threads = settings.threads.max(1);
     let next = AtomicUsize::new(0);
     let done = Mutex::new(Hashed::default());
     let work = || {
-        let mut worker = Worker::new(inodes, settings);
+        let mut worker = Worker::new(files, settings);
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(range) = groups.get(i) else { break };
@@ -143,182 +155,166 @@ pub fn find(inodes: &[Inode], mut groups: Vec<Range<usize>>, settings: &Settings
         }),
         Err(_) => work(),
     }
-    done.into_inner().unwrap_or_else(|p| p.into_inner())
+    let mut hashed = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    hashed.stats.threads = threads;
+    hashed
 }
 
 /// A file on its way through the stages.
 struct Candidate {
-    inode: usize,
+    /// Index into the files.
+    inode: u32,
+    /// Left out (unreadable or changed, and reported).
+    dead: bool,
+    /// Open between stages only in groups that keep their files open.
     file: Option<Content>,
-    hasher: blake3::Hasher,
-    /// The bytes of the tail stage, hashed last by the full stage.
-    tail: Vec<u8>,
+    /// What the last stage split by: a hash or the head's chaining value.
     key: [u8; 32],
 }
 
 /// One hashing thread.
 struct Worker<'a> {
-    inodes: &'a [Inode],
+    files: &'a Files,
     settings: &'a Settings,
     buf: Vec<u8>,
+    /// The path of the file at hand.
+    path: Vec<u8>,
     found: Vec<Found>,
     stats: StageStats,
 }
 
 impl<'a> Worker<'a> {
-    fn new(inodes: &'a [Inode], settings: &'a Settings) -> Worker<'a> {
+    fn new(files: &'a Files, settings: &'a Settings) -> Worker<'a> {
         Worker {
-            inodes,
+            files,
             settings,
             buf: vec![0; settings.buffer.max(HEAD as usize)],
+            path: Vec::new(),
             found: Vec::new(),
             stats: StageStats::default(),
         }
     }
 
-    fn path(&self, c: &Candidate) -> &'a [u8] {
-        &self.inodes[c.inode].paths[0]
-    }
-
     /// Carry one size group through every stage.
     fn group(&mut self, range: Range<usize>) {
-        let size = self.inodes[range.start].meta.size;
-        let keep_open = range.len() <= KEEP_OPEN;
-        let mut heads = Vec::with_capacity(range.len());
-        for inode in range {
-            if let Some(c) = self.head(inode, size, keep_open) {
-                heads.push(c);
-            }
+        let size = self.files.all()[range.start].size;
+        let n = range.len();
+        let keep_open = size > HEAD && n <= KEEP_OPEN;
+        let mut cands: Vec<Candidate> = range
+            .map(|i| Candidate {
+                inode: u32::try_from(i).expect("fewer than 2^32 files"),
+                dead: false,
+                file: None,
+                key: [0; 32],
+            })
+            .collect();
+        for c in &mut cands {
+            self.head(c, size, keep_open);
         }
-        for set in split(heads) {
+        for heads in runs(&mut cands) {
+            let heads = &mut cands[heads];
             if size <= HEAD {
-                self.report(size, set);
+                self.report(size, heads);
                 continue;
             }
-            let tails: Vec<Candidate> =
-                set.into_iter().filter_map(|c| self.tail(c, size)).collect();
-            for set in split(tails) {
-                let full: Vec<Candidate> =
-                    set.into_iter().filter_map(|c| self.full(c, size)).collect();
-                for set in split(full) {
-                    self.report(size, set);
+            let head = heads[0].key;
+            for c in heads.iter_mut() {
+                self.tail(c, size);
+            }
+            for tails in runs(heads) {
+                let tails = &mut heads[tails];
+                for c in tails.iter_mut() {
+                    self.full(c, size, &head);
+                }
+                for full in runs(tails) {
+                    self.report(size, &tails[full]);
                 }
             }
         }
     }
 
-    fn head(&mut self, inode: usize, size: u64, keep_open: bool) -> Option<Candidate> {
-        let mut c = Candidate {
-            inode,
-            file: None,
-            hasher: blake3::Hasher::new(),
-            tail: Vec::new(),
-            key: [0; 32],
-        };
+    fn head(&mut self, c: &mut Candidate, size: u64, keep_open: bool) {
         let len = size.min(HEAD) as usize;
-        self.open(&mut c)?;
-        let read = c
-            .file
-            .as_ref()
-            .expect("opened")
-            .read_exact_at(&mut self.buf[..len], 0);
-        if let Err(e) = read {
-            self.failed(&c, e);
-            return None;
+        let Some(file) = self.open(c) else { return };
+        if let Err(e) = file.read_exact_at(&mut self.buf[..len], 0) {
+            return self.failed(c, e);
         }
         self.stats.head.0 += 1;
         self.stats.head.1 += len as u64;
-        c.hasher.update(&self.buf[..len]);
-        c.key = *c.hasher.clone().finalize().as_bytes();
         if size <= HEAD {
             // That was the whole file: check it did not change meanwhile.
-            self.pause(&c);
-            if !self.unchanged(&c) {
-                return None;
+            c.key = *blake3::hash(&self.buf[..len]).as_bytes();
+            self.pause(c);
+            self.check_unchanged(c);
+            c.file = None;
+        } else {
+            c.key = blake3::Hasher::new()
+                .update(&self.buf[..len])
+                .finalize_non_root();
+            if !keep_open {
+                c.file = None;
             }
-            c.file = None;
-        } else if !keep_open {
-            c.file = None;
         }
-        Some(c)
     }
 
-    fn tail(&mut self, mut c: Candidate, size: u64) -> Option<Candidate> {
-        let len = (size - HEAD).min(TAIL);
-        c.tail = vec![0; len as usize];
-        self.open(&mut c)?;
-        let read = c
-            .file
-            .as_ref()
-            .expect("opened")
-            .read_exact_at(&mut c.tail, size - len);
-        if let Err(e) = read {
-            self.failed(&c, e);
-            return None;
+    fn tail(&mut self, c: &mut Candidate, size: u64) {
+        let len = (size - HEAD).min(TAIL) as usize;
+        let Some(file) = self.open(c) else { return };
+        if let Err(e) = file.read_exact_at(&mut self.buf[..len], size - len as u64) {
+            return self.failed(c, e);
         }
         self.stats.tail.0 += 1;
-        self.stats.tail.1 += len;
-        c.key = *blake3::hash(&c.tail).as_bytes();
-        Some(c)
+        self.stats.tail.1 += len as u64;
+        c.key = *blake3::hash(&self.buf[..len]).as_bytes();
     }
 
-    fn full(&mut self, mut c: Candidate, size: u64) -> Option<Candidate> {
-        let middle = size - HEAD - c.tail.len() as u64;
-        self.open(&mut c)?;
-        self.pause(&c);
-        let plan = self.settings.plan;
-        let hasher = &mut c.hasher;
+    fn full(&mut self, c: &mut Candidate, size: u64, head: &ChainingValue) {
+        if self.open(c).is_none() {
+            return;
+        }
+        self.pause(c);
+        let mut resume = Resume::new(*head, size);
         let fed = c.file.as_ref().expect("opened").feed(
             HEAD,
-            middle,
-            plan,
+            size - HEAD,
+            self.settings.plan,
             &mut self.buf,
-            &mut |bytes| {
-                if bytes.len() >= RAYON_MIN {
-                    hasher.update_rayon(bytes);
-                } else {
-                    hasher.update(bytes);
-                }
-            },
+            &mut |bytes| resume.update(bytes),
         );
         if let Err(e) = fed {
-            self.failed(&c, e);
-            return None;
+            return self.failed(c, e);
         }
         self.stats.full.0 += 1;
-        self.stats.full.1 += middle;
-        c.hasher.update(&c.tail);
-        if !self.unchanged(&c) {
-            return None;
+        self.stats.full.1 += size - HEAD;
+        if self.check_unchanged(c) {
+            c.key = *resume.finalize().as_bytes();
         }
         c.file = None;
-        c.key = *c.hasher.finalize().as_bytes();
-        Some(c)
     }
 
-    /// Open the candidate's file unless it is still open.
-    fn open(&mut self, c: &mut Candidate) -> Option<()> {
-        if c.file.is_some() {
-            return Some(());
-        }
-        self.stats.opened += 1;
-        match Content::open(crate::walk::os_path(self.path(c))) {
-            Ok(f) => {
-                c.file = Some(f);
-                Some(())
-            }
-            Err(e) => {
-                self.failed(c, ReadError::Io(e));
-                None
+    /// The candidate's open file, opened now unless it still is; `None`
+    /// when it cannot be (reported).
+    fn open<'c>(&mut self, c: &'c mut Candidate) -> Option<&'c Content> {
+        if c.file.is_none() {
+            self.stats.opened += 1;
+            self.files.write_path(c.inode as usize, &mut self.path);
+            match Content::open(crate::walk::os_path(&self.path)) {
+                Ok(f) => c.file = Some(f),
+                Err(e) => {
+                    self.failed(c, ReadError::Io(e));
+                    return None;
+                }
             }
         }
+        c.file.as_ref()
     }
 
-    /// Whether the open file is still what the scan stat'ed; reported if not.
-    fn unchanged(&mut self, c: &Candidate) -> bool {
-        let before = &self.inodes[c.inode].meta;
+    /// Whether the open file is still what the scan stat'ed; reported and
+    /// left out if not.
+    fn check_unchanged(&mut self, c: &mut Candidate) -> bool {
+        let before = &self.files.all()[c.inode as usize];
         match c.file.as_ref().expect("opened").stat() {
-            Ok(after) if same_file(before, &after) => true,
+            Ok(after) if before.unchanged(&after) => true,
             Ok(_) => {
                 self.failed(c, ReadError::Changed);
                 false
@@ -330,20 +326,20 @@ impl<'a> Worker<'a> {
         }
     }
 
-    fn failed(&mut self, c: &Candidate, e: ReadError) {
+    fn failed(&mut self, c: &mut Candidate, e: ReadError) {
+        c.dead = true;
+        c.file = None;
         self.stats.errors += 1;
-        let path = diag::quote(self.path(c));
+        self.files.write_path(c.inode as usize, &mut self.path);
+        let path = diag::quote(&self.path);
         match e {
             ReadError::Io(e) => diag::report(&format!("cannot read {path}: {e}")),
             ReadError::Changed => diag::report(&format!("{path}: file changed as we read it")),
         }
     }
 
-    /// A set whose full hashes are equal: a group if two or more are left.
-    fn report(&mut self, size: u64, set: Vec<Candidate>) {
-        if set.len() < 2 {
-            return;
-        }
+    /// A set whose full hashes are equal: a group of two or more.
+    fn report(&mut self, size: u64, set: &[Candidate]) {
         self.found.push(Found {
             size,
             hash: blake3::Hash::from_bytes(set[0].key),
@@ -351,40 +347,140 @@ impl<'a> Worker<'a> {
         });
     }
 
-    fn pause(&self, c: &Candidate) {
-        if self.settings.pause_at.as_deref() == Some(self.path(c)) {
-            diag::report(&format!("test: paused at {}", diag::quote(self.path(c))));
+    fn pause(&mut self, c: &Candidate) {
+        let Some(at) = self.settings.pause_at.as_deref() else {
+            return;
+        };
+        self.files.write_path(c.inode as usize, &mut self.path);
+        if at == self.path {
+            diag::report(&format!("test: paused at {}", diag::quote(&self.path)));
             let mut line = String::new();
             let _ = std::io::stdin().lock().read_line(&mut line);
         }
     }
 }
 
-/// Whether `after` (an fstat after reading) is the file `before` (the
-/// scan's stat) unchanged.
-fn same_file(before: &Meta, after: &Meta) -> bool {
-    before.id() == after.id()
-        && before.size == after.size
-        && (before.mtime, before.mtime_nsec) == (after.mtime, after.mtime_nsec)
-        && after.kind == fdu_platform::Kind::File
+/// Sort candidates by key, the left-out ones last, and return the runs of
+/// two or more equal keys; the files of the others are closed.
+fn runs(cands: &mut [Candidate]) -> Vec<Range<usize>> {
+    cands.sort_unstable_by_key(|c| (c.dead, c.key));
+    let alive = cands.partition_point(|c| !c.dead);
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for i in 1..=alive {
+        if i == alive || cands[i].key != cands[start].key {
+            if i - start >= 2 {
+                runs.push(start..i);
+            } else {
+                cands[start].file = None;
+            }
+            start = i;
+        }
+    }
+    runs
 }
 
-/// Split candidates into sets of equal keys, dropping sets of one.
-fn split(mut cands: Vec<Candidate>) -> Vec<Vec<Candidate>> {
-    cands.sort_unstable_by_key(|c| c.key);
-    let mut sets: Vec<Vec<Candidate>> = Vec::new();
-    let mut current: Vec<Candidate> = Vec::new();
-    for c in cands {
-        if current.last().is_some_and(|l| l.key != c.key) {
-            let set = std::mem::take(&mut current);
-            if set.len() >= 2 {
-                sets.push(set);
+/// The BLAKE3 of a file larger than [`HEAD`] whose head is known by its
+/// chaining value: the bytes after it, fed in order, are hashed as the
+/// subtrees to its right, `[HEAD, 2 HEAD)`, `[2 HEAD, 4 HEAD)`... each
+/// merged into the left one while more follows; the last, `[2^k HEAD,
+/// size)`, is merged with it at the root (BLAKE3's tree: the left subtree
+/// of an input of n chunks holds the largest power of two below n).
+struct Resume {
+    /// Chaining value of `[0, start)`.
+    left: ChainingValue,
+    /// Where the subtree being hashed starts: a power of two times HEAD.
+    start: u64,
+    /// Bytes fed so far, counted from the start of the file.
+    at: u64,
+    size: u64,
+    right: blake3::Hasher,
+}
+
+impl Resume {
+    fn new(head: ChainingValue, size: u64) -> Resume {
+        assert!(size > HEAD, "a file of one head has no rest");
+        let mut right = blake3::Hasher::new();
+        right.set_input_offset(HEAD);
+        Resume {
+            left: head,
+            start: HEAD,
+            at: HEAD,
+            size,
+            right,
+        }
+    }
+
+    fn update(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let end = (2 * self.start).min(self.size);
+            let n = bytes.len().min((end - self.at) as usize);
+            assert!(n > 0, "fed past the end of the file");
+            let (piece, rest) = bytes.split_at(n);
+            if piece.len() >= RAYON_MIN {
+                self.right.update_rayon(piece);
+            } else {
+                self.right.update(piece);
+            }
+            self.at += n as u64;
+            bytes = rest;
+            if self.at == 2 * self.start && self.size > self.at {
+                let right = self.right.finalize_non_root();
+                self.left = merge_subtrees_non_root(&self.left, &right, Mode::Hash);
+                self.start *= 2;
+                self.right = blake3::Hasher::new();
+                self.right.set_input_offset(self.start);
             }
         }
-        current.push(c);
     }
-    if current.len() >= 2 {
-        sets.push(current);
+
+    fn finalize(&self) -> blake3::Hash {
+        assert_eq!(self.at, self.size, "the file was not fed to its end");
+        merge_subtrees_root(&self.left, &self.right.finalize_non_root(), Mode::Hash)
     }
-    sets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 31 % 251) as u8).collect()
+    }
+
+    #[test]
+    fn resumed_hash_is_blake3_of_the_whole_file() {
+        let h = HEAD as usize;
+        for size in [
+            h + 1,
+            h + 1023,
+            h + 1024,
+            2 * h - 1,
+            2 * h,
+            2 * h + 1,
+            3 * h + 17,
+            4 * h,
+            4 * h + 1,
+            100_000,
+            1 << 20,
+            (1 << 20) + 5,
+            3 * 1024 * 1024 + 12_345,
+        ] {
+            let data = bytes(size);
+            let head = blake3::Hasher::new().update(&data[..h]).finalize_non_root();
+            // In one piece (update_rayon for the big ones), and in odd pieces.
+            for piece in [size, 1000, 7 * 1024 + 3] {
+                let mut r = Resume::new(head, size as u64);
+                for p in data[h..].chunks(piece) {
+                    r.update(p);
+                }
+                assert_eq!(r.finalize(), blake3::hash(&data), "{size} by {piece}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_candidate_is_44_bytes() {
+        assert_eq!(std::mem::size_of::<Candidate>(), 44);
+    }
 }

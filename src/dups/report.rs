@@ -10,63 +10,110 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::collect::Inode;
+use super::collect::Files;
 use super::pipeline::Found;
 use crate::units::{Suffix, Units};
 
-/// One group of equal files, ready to print.
-pub struct Group<'a> {
+/// One group of equal files; its paths are written when it is printed.
+pub struct Group {
     /// Size of each file.
     pub size: u64,
     /// BLAKE3 of the contents.
     pub hash: blake3::Hash,
-    /// One path per inode (its first), sorted.
-    pub paths: Vec<&'a [u8]>,
+    /// Its files (indices into the files).
+    members: Vec<u32>,
+    /// Its first path by bytes.
+    first: Vec<u8>,
 }
 
-impl Group<'_> {
+impl Group {
     /// Bytes freed by keeping one copy.
     pub fn wasted(&self) -> u64 {
-        self.size * (self.paths.len() as u64 - 1)
+        self.size * (self.members.len() as u64 - 1)
     }
+}
+
+/// Paths back to back in one buffer, sorted by bytes.
+struct Paths {
+    bytes: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Paths {
+    fn of(files: &Files, members: &[u32]) -> Paths {
+        let mut path = Vec::new();
+        let mut bytes = Vec::new();
+        let mut spans = Vec::with_capacity(members.len());
+        for &i in members {
+            files.write_path(i as usize, &mut path);
+            spans.push((bytes.len(), bytes.len() + path.len()));
+            bytes.extend_from_slice(&path);
+        }
+        spans.sort_unstable_by(|a, b| bytes[a.0..a.1].cmp(&bytes[b.0..b.1]));
+        Paths { bytes, spans }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.spans.iter().map(|&(a, b)| &self.bytes[a..b])
+    }
+}
+
+/// A multiply-linked file and its paths (with `--hardlinks`).
+pub struct Linked {
+    /// Its size.
+    pub size: u64,
+    /// Its paths, sorted.
+    pub paths: Vec<Vec<u8>>,
 }
 
 /// Everything printed.
 pub struct Report<'a> {
+    files: &'a Files,
     /// Groups in print order.
-    pub groups: Vec<Group<'a>>,
+    pub groups: Vec<Group>,
     /// Files with several links, each with its paths (with `--hardlinks`).
-    pub hardlinks: Option<Vec<&'a Inode>>,
+    pub hardlinks: Option<Vec<Linked>>,
     /// Files or directories that could not be read.
     pub errors: u64,
 }
 
 impl<'a> Report<'a> {
     /// Order the pipeline's sets for printing.
-    pub fn new(inodes: &'a [Inode], found: Vec<Found>, hardlinks: bool, errors: u64) -> Self {
-        let mut groups: Vec<Group<'a>> = found
+    pub fn new(files: &'a Files, found: Vec<Found>, hardlinks: bool, errors: u64) -> Self {
+        let mut path = Vec::new();
+        let mut groups: Vec<Group> = found
             .into_iter()
             .map(|f| {
-                let mut paths: Vec<&[u8]> = f
-                    .members
-                    .iter()
-                    .map(|&i| inodes[i].paths[0].as_slice())
-                    .collect();
-                paths.sort_unstable();
+                let mut first: Option<Vec<u8>> = None;
+                for &i in &f.members {
+                    files.write_path(i as usize, &mut path);
+                    if first.as_ref().map_or(true, |p| path < *p) {
+                        first = Some(path.clone());
+                    }
+                }
                 Group {
                     size: f.size,
                     hash: f.hash,
-                    paths,
+                    members: f.members,
+                    first: first.unwrap_or_default(),
                 }
             })
             .collect();
-        groups.sort_by(|a, b| (b.wasted(), b.size, &a.paths).cmp(&(a.wasted(), a.size, &b.paths)));
+        groups.sort_by(|a, b| (b.wasted(), b.size, &a.first).cmp(&(a.wasted(), a.size, &b.first)));
         let hardlinks = hardlinks.then(|| {
-            let mut sets: Vec<&Inode> = inodes.iter().filter(|i| i.paths.len() > 1).collect();
+            let mut sets: Vec<Linked> = files
+                .linked()
+                .into_iter()
+                .map(|(i, paths)| Linked {
+                    size: files.all()[i].size,
+                    paths,
+                })
+                .collect();
             sets.sort_by(|a, b| a.paths.cmp(&b.paths));
             sets
         });
         Report {
+            files,
             groups,
             hardlinks,
             errors,
@@ -75,7 +122,7 @@ impl<'a> Report<'a> {
 
     /// Copies that could go: every file of a group but one.
     pub fn duplicate_files(&self) -> u64 {
-        self.groups.iter().map(|g| g.paths.len() as u64 - 1).sum()
+        self.groups.iter().map(|g| g.members.len() as u64 - 1).sum()
     }
 
     /// Bytes those copies hold.
@@ -87,7 +134,7 @@ impl<'a> Report<'a> {
     pub fn write_text(&self, units: Units, out: &mut impl Write) -> io::Result<()> {
         let mut any = false;
         for g in &self.groups {
-            write_block(out, &mut any, g.paths.iter().copied())?;
+            write_block(out, &mut any, Paths::of(self.files, &g.members).iter())?;
         }
         if let Some(sets) = self.hardlinks.as_ref().filter(|s| !s.is_empty()) {
             if any {
@@ -95,8 +142,8 @@ impl<'a> Report<'a> {
             }
             out.write_all(b"hard links:\n")?;
             let mut in_section = false;
-            for inode in sets {
-                write_block(out, &mut in_section, inode.paths.iter().map(Vec::as_slice))?;
+            for set in sets {
+                write_block(out, &mut in_section, set.paths.iter().map(Vec::as_slice))?;
             }
             any = true;
         }
@@ -139,43 +186,48 @@ impl<'a> Report<'a> {
         line
     }
 
-    /// The JSON report: one document, one line.
+    /// The JSON report: one document, one line, written group by group
+    /// (only one group's paths are held at a time).
     pub fn write_json(&self, out: &mut impl Write) -> io::Result<()> {
-        let doc = JsonReport {
-            groups: self
-                .groups
+        out.write_all(b"{\"groups\":[")?;
+        for (n, g) in self.groups.iter().enumerate() {
+            if n > 0 {
+                out.write_all(b",")?;
+            }
+            let (paths, paths_bytes) = json_paths(Paths::of(self.files, &g.members).iter());
+            let group = JsonGroup {
+                size: g.size,
+                hash: g.hash.to_hex().to_string(),
+                paths,
+                paths_bytes,
+            };
+            serde_json::to_writer(&mut *out, &group).map_err(io::Error::from)?;
+        }
+        out.write_all(b"]")?;
+        if let Some(sets) = &self.hardlinks {
+            let links: Vec<JsonLinks> = sets
                 .iter()
-                .map(|g| {
-                    let (paths, paths_bytes) = json_paths(g.paths.iter().copied());
-                    JsonGroup {
-                        size: g.size,
-                        hash: g.hash.to_hex().to_string(),
+                .map(|set| {
+                    let (paths, paths_bytes) = json_paths(set.paths.iter().map(Vec::as_slice));
+                    JsonLinks {
+                        size: set.size,
                         paths,
                         paths_bytes,
                     }
                 })
-                .collect(),
-            hardlinks: self.hardlinks.as_ref().map(|sets| {
-                sets.iter()
-                    .map(|i| {
-                        let (paths, paths_bytes) = json_paths(i.paths.iter().map(Vec::as_slice));
-                        JsonLinks {
-                            size: i.meta.size,
-                            paths,
-                            paths_bytes,
-                        }
-                    })
-                    .collect()
-            }),
-            totals: JsonTotals {
-                groups: self.groups.len() as u64,
-                duplicate_files: self.duplicate_files(),
-                reclaimable_bytes: self.reclaimable(),
-                errors: self.errors,
-            },
+                .collect();
+            out.write_all(b",\"hardlinks\":")?;
+            serde_json::to_writer(&mut *out, &links).map_err(io::Error::from)?;
+        }
+        let totals = JsonTotals {
+            groups: self.groups.len() as u64,
+            duplicate_files: self.duplicate_files(),
+            reclaimable_bytes: self.reclaimable(),
+            errors: self.errors,
         };
-        serde_json::to_writer(&mut *out, &doc).map_err(io::Error::from)?;
-        out.write_all(b"\n")
+        out.write_all(b",\"totals\":")?;
+        serde_json::to_writer(&mut *out, &totals).map_err(io::Error::from)?;
+        out.write_all(b"}\n")
     }
 }
 
@@ -209,14 +261,6 @@ fn json_paths<'p>(paths: impl Iterator<Item = &'p [u8]>) -> (Vec<String>, Option
         .any(|p| std::str::from_utf8(p).is_err())
         .then(|| paths.iter().map(|p| p.to_vec()).collect());
     (text, exact)
-}
-
-#[derive(Serialize)]
-struct JsonReport {
-    groups: Vec<JsonGroup>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    hardlinks: Option<Vec<JsonLinks>>,
-    totals: JsonTotals,
 }
 
 #[derive(Serialize)]
