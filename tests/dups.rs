@@ -792,3 +792,52 @@ fn groups_equal_a_byte_by_byte_comparison_on_random_trees() {
         }
     }
 }
+
+#[test]
+fn dups_under_nofile_8_finds_every_group() {
+    // Groups that keep their files open from head to full (64 files larger
+    // than the head), groups that reopen them (70), small files (one read),
+    // some in deeper directories: under a descriptor limit the pool must
+    // shrink, reopen, and still find every group.
+    if !common::have_tool("prlimit") {
+        eprintln!("SKIPPED: prlimit (util-linux) is not installed");
+        return;
+    }
+    let d = Dir::new();
+    let big = (HEAD + TAIL) as usize + 100;
+    let mut want = 0;
+    for (g, (files, size)) in [(64, big), (64, big), (64, big), (70, big), (70, big)]
+        .into_iter()
+        .chain((0..5).map(|_| (20, 100)))
+        .enumerate()
+    {
+        let bytes = content(g as u64 + 40, size + g);
+        for i in 0..files {
+            let dir = if i % 3 == 0 { "deep/er" } else { "" };
+            d.write(&format!("t/g{g}/{dir}/f{i}"), &bytes);
+        }
+        want += files - 1;
+    }
+    let summary = format!("10 groups, {want} duplicate files,");
+    for nofile in ["8", "16", "128"] {
+        for threads in [None, Some("4")] {
+            let mut argv = oss(&["prlimit", &format!("--nofile={nofile}:{nofile}")]);
+            argv.push(fdu_bin().into_os_string());
+            argv.extend(oss(&["--dups"]));
+            if let Some(j) = threads {
+                argv.extend(oss(&["-j", j]));
+            }
+            argv.push("t".into());
+            let run = run_argv(&argv, d.cwd(), &[]);
+            ok(&run);
+            let text = run.out_text();
+            assert!(
+                text.lines().last().unwrap_or("").starts_with(&summary),
+                "{}: {}",
+                run.cmd,
+                text.lines().last().unwrap_or("")
+            );
+            assert_eq!(text_groups(&run).len(), 10, "{}", run.cmd);
+        }
+    }
+}

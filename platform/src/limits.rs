@@ -28,3 +28,47 @@ pub fn raise_nofile() -> u64 {
 pub fn raise_nofile() -> u64 {
     256
 }
+
+/// Descriptors this process can still open: the soft `RLIMIT_NOFILE` less
+/// the descriptors open now (stdio, and whatever else is) numbered below
+/// it, as a new descriptor takes the lowest free number
+/// ([open(2)](https://man7.org/linux/man-pages/man2/open.2.html)).
+/// `None` where that cannot be told (no `/proc`, or another platform).
+#[cfg(target_os = "linux")]
+pub fn free_fds() -> Option<u64> {
+    use rustix::process::{getrlimit, Resource};
+    let limit = getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX);
+    let mut open = 0u64;
+    for entry in std::fs::read_dir("/proc/self/fd").ok()? {
+        let name = entry.ok()?.file_name();
+        let fd: u64 = name.to_str()?.parse().ok()?;
+        if fd < limit {
+            open += 1;
+        }
+    }
+    // The listing's own descriptor was among them, and is closed now.
+    Some(limit.saturating_sub(open.saturating_sub(1)))
+}
+
+/// Descriptors this process can still open (not known on this platform).
+#[cfg(not(target_os = "linux"))]
+pub fn free_fds() -> Option<u64> {
+    None
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    #[test]
+    fn an_opened_file_takes_one_free_descriptor() {
+        // Other tests open files meanwhile: one quiet try of many is enough.
+        let quiet = (0..100).any(|_| {
+            let before = super::free_fds().expect("/proc/self/fd");
+            let f = std::fs::File::open("/proc/self/status").expect("open");
+            let during = super::free_fds().expect("/proc/self/fd");
+            drop(f);
+            let after = super::free_fds().expect("/proc/self/fd");
+            before == after && during + 1 == before
+        });
+        assert!(quiet);
+    }
+}

@@ -138,10 +138,32 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
 /// The size scan with `sink` attached, on the configured backend; nothing
 /// is printed, and only one node per argument is kept (as with `-s`).
 fn scan_files(config: &Config, sink: &dyn FileSink) -> Result<Scanned, ExitStatus> {
-    let scan = ScanOptions {
+    let mut scan = ScanOptions {
         max_depth: 0,
         all: false,
         ..config.scan.clone()
     };
+    fit_fds(&mut scan);
     scan_on_backend(config, &scan, Some(sink), &mut |_, _| {})
+}
+
+/// Under a low descriptor limit, fewer scan workers and a directory budget
+/// that fits what can still be opened: besides the directories counted in
+/// the budget, each worker may hold one it is opening and one it reopens.
+/// With descriptors to spare (or `--max-open-dirs`), the scan is left as is.
+fn fit_fds(scan: &mut ScanOptions) {
+    if scan.max_open_dirs.is_some() {
+        return;
+    }
+    fdu_platform::limits::raise_nofile();
+    let Some(free) = fdu_platform::limits::free_fds() else {
+        return;
+    };
+    let room = usize::try_from(free.saturating_sub(2)).unwrap_or(usize::MAX);
+    let threads = scan.threads.max(1);
+    if room >= 64 + 4 * threads {
+        return;
+    }
+    scan.threads = threads.min((room / 4).max(1));
+    scan.max_open_dirs = Some((room.saturating_sub(2 * scan.threads) / 2).max(1));
 }

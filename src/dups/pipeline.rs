@@ -23,17 +23,28 @@
 //! as it is hashed and only its own candidates' state is held (a
 //! [`Candidate`] is 44 bytes: the file's index, its descriptor while open,
 //! a key). Memory stays proportional to the largest size group, not to the
-//! tree. Files of small groups stay open from head to full; larger groups
-//! reopen them.
+//! tree.
+//!
+//! **Descriptors.** Hashing starts with what is free below the soft
+//! `RLIMIT_NOFILE` (stdio and anything else open counted,
+//! [`free_fds`](fdu_platform::limits::free_fds)): each worker holds one
+//! file at a time (there are no more workers than that allows), and a group
+//! of up to 64 files larger than the head keeps them open from head to full
+//! only if it can take one descriptor per file from what is left; else its
+//! files are reopened at each stage. An open refused with `EMFILE` anyway
+//! (something else opened descriptors) is retried for a second before it is
+//! reported.
 use std::io::BufRead;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use blake3::hazmat::{
     merge_subtrees_non_root, merge_subtrees_root, ChainingValue, HasherExt, Mode,
 };
 use fdu_platform::content::{Content, FeedPlan, ReadError};
+use fdu_platform::Errno;
 
 use super::collect::Files;
 use crate::diag;
@@ -49,6 +60,10 @@ const KEEP_OPEN: usize = 64;
 /// Pieces at least this long are hashed with `update_rayon`: below it, the
 /// split costs more than it gains (BLAKE3's documentation says 128 KiB).
 const RAYON_MIN: usize = 128 * 1024;
+/// Descriptors left free while hashing, for anything else.
+const SPARE_FDS: u64 = 1;
+/// Tries of an open refused with `EMFILE`, 10 ms apart.
+const EMFILE_TRIES: u32 = 100;
 
 // The head must be a whole subtree of BLAKE3's tree: a power-of-two number
 // of chunks.
@@ -93,7 +108,7 @@ pub struct StageStats {
     pub full: (u64, u64),
     /// Files left out (unreadable or changed).
     pub errors: u64,
-    /// Hashing threads that ran.
+    /// Hashing threads that ran (fewer than asked under a low fd limit).
     pub threads: usize,
 }
 
@@ -121,17 +136,37 @@ pub struct Hashed {
     pub stats: StageStats,
 }
 
+/// Descriptors beyond one per worker, for groups that keep files open.
+struct Spare(AtomicUsize);
+
+impl Spare {
+    fn take(&self, n: usize) -> bool {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                left.checked_sub(n)
+            })
+            .is_ok()
+    }
+
+    fn give(&self, n: usize) {
+        self.0.fetch_add(n, Ordering::AcqRel);
+    }
+}
+
 /// Hash the size groups of `files` and return the sets of equal files.
 pub fn find(files: &Files, mut groups: Vec<Range<usize>>, settings: &Settings) -> Hashed {
     // Biggest groups first: the last ones to finish are then short.
     groups.sort_by_key(|r| {
         std::cmp::Reverse(files.all()[r.start].size.saturating_mul(r.len() as u64))
     });
-    let threads = settings.threads.max(1);
+    let free = fdu_platform::limits::free_fds().map_or(u64::MAX, |f| f.saturating_sub(SPARE_FDS));
+    let free = usize::try_from(free).unwrap_or(usize::MAX);
+    let threads = settings.threads.max(1).min(free.max(1));
+    let spare = Spare(AtomicUsize::new(free.saturating_sub(threads)));
     let next = AtomicUsize::new(0);
     let done = Mutex::new(Hashed::default());
     let work = || {
-        let mut worker = Worker::new(files, settings);
+        let mut worker = Worker::new(files, settings, &spare);
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(range) = groups.get(i) else { break };
@@ -176,6 +211,7 @@ struct Candidate {
 struct Worker<'a> {
     files: &'a Files,
     settings: &'a Settings,
+    spare: &'a Spare,
     buf: Vec<u8>,
     /// The path of the file at hand.
     path: Vec<u8>,
@@ -184,10 +220,11 @@ struct Worker<'a> {
 }
 
 impl<'a> Worker<'a> {
-    fn new(files: &'a Files, settings: &'a Settings) -> Worker<'a> {
+    fn new(files: &'a Files, settings: &'a Settings, spare: &'a Spare) -> Worker<'a> {
         Worker {
             files,
             settings,
+            spare,
             buf: vec![0; settings.buffer.max(HEAD as usize)],
             path: Vec::new(),
             found: Vec::new(),
@@ -199,7 +236,7 @@ impl<'a> Worker<'a> {
     fn group(&mut self, range: Range<usize>) {
         let size = self.files.all()[range.start].size;
         let n = range.len();
-        let keep_open = size > HEAD && n <= KEEP_OPEN;
+        let keep_open = size > HEAD && n <= KEEP_OPEN && self.spare.take(n);
         let mut cands: Vec<Candidate> = range
             .map(|i| Candidate {
                 inode: u32::try_from(i).expect("fewer than 2^32 files"),
@@ -219,7 +256,7 @@ impl<'a> Worker<'a> {
             }
             let head = heads[0].key;
             for c in heads.iter_mut() {
-                self.tail(c, size);
+                self.tail(c, size, keep_open);
             }
             for tails in runs(heads) {
                 let tails = &mut heads[tails];
@@ -230,6 +267,10 @@ impl<'a> Worker<'a> {
                     self.report(size, &tails[full]);
                 }
             }
+        }
+        drop(cands);
+        if keep_open {
+            self.spare.give(n);
         }
     }
 
@@ -257,7 +298,7 @@ impl<'a> Worker<'a> {
         }
     }
 
-    fn tail(&mut self, c: &mut Candidate, size: u64) {
+    fn tail(&mut self, c: &mut Candidate, size: u64, keep_open: bool) {
         let len = (size - HEAD).min(TAIL) as usize;
         let Some(file) = self.open(c) else { return };
         if let Err(e) = file.read_exact_at(&mut self.buf[..len], size - len as u64) {
@@ -266,6 +307,9 @@ impl<'a> Worker<'a> {
         self.stats.tail.0 += 1;
         self.stats.tail.1 += len as u64;
         c.key = *blake3::hash(&self.buf[..len]).as_bytes();
+        if !keep_open {
+            c.file = None;
+        }
     }
 
     fn full(&mut self, c: &mut Candidate, size: u64, head: &ChainingValue) {
@@ -298,7 +342,19 @@ impl<'a> Worker<'a> {
         if c.file.is_none() {
             self.stats.opened += 1;
             self.files.write_path(c.inode as usize, &mut self.path);
-            match Content::open(crate::walk::os_path(&self.path)) {
+            let mut tries = 1;
+            let opened = loop {
+                match Content::open(crate::walk::os_path(&self.path)) {
+                    Err(e) if e == Errno::MFILE && tries < EMFILE_TRIES => {
+                        // Another worker may close some: the budget
+                        // leaves none of them out for long.
+                        tries += 1;
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    other => break other,
+                }
+            };
+            match opened {
                 Ok(f) => c.file = Some(f),
                 Err(e) => {
                     self.failed(c, ReadError::Io(e));
