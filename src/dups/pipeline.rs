@@ -21,7 +21,7 @@
 //! Workers (one per hashing thread) take size groups from a shared counter
 //! and carry each one through every stage, so a group is reported as soon
 //! as it is hashed and only its own candidates' state is held (a
-//! [`Candidate`] is 44 bytes: the file's index, its descriptor while open,
+//! candidate is 44 bytes: the file's index, its descriptor while open,
 //! a key). Memory stays proportional to the largest size group, not to the
 //! tree.
 //!
