@@ -26,6 +26,7 @@
 mod backend;
 pub mod content;
 mod errno;
+pub mod hops;
 pub mod limits;
 #[cfg(target_os = "linux")]
 pub mod linux;

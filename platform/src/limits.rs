@@ -28,3 +28,15 @@ pub fn raise_nofile() -> u64 {
 pub fn raise_nofile() -> u64 {
     256
 }
+
+/// How many descriptors the process has open now (stdio, inherited ones,
+/// rings...), so that a budget of new ones can be taken from what the limit
+/// leaves. Counted from `/proc/self/fd`; where that cannot be read, the
+/// three standard streams are assumed.
+pub fn open_fds() -> usize {
+    match std::fs::read_dir("/proc/self/fd") {
+        // The listing's own descriptor is one of the entries.
+        Ok(entries) => entries.count().saturating_sub(1).max(3),
+        Err(_) => 3,
+    }
+}

@@ -17,7 +17,7 @@ use std::mem::MaybeUninit;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rustix::fd::{BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir, Statx, StatxFlags, CWD};
 
 use crate::{Backend, Errno, Follow, Kind, Listing, Meta};
@@ -178,6 +178,9 @@ impl Backend for LinuxBackend {
             let entry = match raw.next() {
                 None => break,
                 Some(Ok(entry)) => entry,
+                // A directory removed while it is listed reads as ENOENT:
+                // its listing ends there, as glibc's readdir ends it.
+                Some(Err(rustix::io::Errno::NOENT)) => break,
                 Some(Err(e)) => {
                     listing.error = Some(e.into());
                     break;
@@ -191,6 +194,31 @@ impl Backend for LinuxBackend {
             each(name);
         }
         listing
+    }
+
+    fn symlink_hops(&self, dir: &OwnedFd, name: &CStr) -> Result<u32, Errno> {
+        crate::hops::count_hops(name.to_bytes(), &mut AtResolver(dir.as_fd()))
+    }
+
+    fn path_hops(&self, path: &Path) -> Result<u32, Errno> {
+        let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+        crate::hops::count_hops(bytes, &mut AtResolver(CWD))
+    }
+}
+
+/// [`crate::hops::Resolver`] relative to a directory fd.
+pub(crate) struct AtResolver<'fd>(pub(crate) BorrowedFd<'fd>);
+
+impl crate::hops::Resolver for AtResolver<'_> {
+    fn is_symlink(&mut self, path: &[u8]) -> Result<bool, Errno> {
+        let path = std::ffi::CString::new(path).map_err(|_| Errno::INVAL)?;
+        let st = rustix::fs::statat(self.0, &path, AtFlags::SYMLINK_NOFOLLOW)?;
+        Ok(kind_of(st.st_mode) == Kind::Symlink)
+    }
+
+    fn read_link(&mut self, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        let path = std::ffi::CString::new(path).map_err(|_| Errno::INVAL)?;
+        Ok(rustix::fs::readlinkat(self.0, &path, Vec::new())?.into_bytes())
     }
 }
 

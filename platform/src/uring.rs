@@ -589,6 +589,19 @@ impl Backend for UringBackend {
         self.sync.list(&dir.fd, lister, each)
     }
 
+    fn symlink_hops(&self, dir: &UringDir, name: &CStr) -> Result<u32, Errno> {
+        self.sync.symlink_hops(&dir.fd, name)
+    }
+
+    fn path_hops(&self, path: &Path) -> Result<u32, Errno> {
+        self.sync.path_hops(path)
+    }
+
+    fn fds_per_thread(&self) -> usize {
+        // The thread's ring, and the closes it may hold back.
+        1 + if self.defer_close { CLOSE_BATCH } else { 0 }
+    }
+
     fn finish_thread(&self) -> Submitted {
         let ring = RING
             .try_with(|cell| match cell.try_borrow_mut() {
