@@ -92,10 +92,29 @@ fn quote_in(path: &[u8], utf8: bool) -> String {
     out
 }
 
-/// Print `fdu: MESSAGE` on stderr as one write, so lines from several
+static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Name messages with the name the program was run by (the last component
+/// of `argv[0]`), as GNU tools do: run through a `du` link, fdu's messages
+/// start with `du: `, so scripts that read du's errors read fdu's. Without
+/// a call, or with an empty name, messages start with `fdu: `.
+pub fn set_program_name(argv0: &std::ffi::OsStr) {
+    let bytes = argv0.as_encoded_bytes();
+    let base = bytes.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    if !base.is_empty() {
+        let _ = PROGRAM.set(String::from_utf8_lossy(base).into_owned());
+    }
+}
+
+/// The name messages start with (see [`set_program_name`]).
+pub fn program_name() -> &'static str {
+    PROGRAM.get().map_or("fdu", String::as_str)
+}
+
+/// Print `PROGRAM: MESSAGE` on stderr as one write, so lines from several
 /// workers never interleave.
 pub fn report(message: &str) {
-    let line = format!("fdu: {message}\n");
+    let line = format!("{}: {message}\n", program_name());
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
