@@ -1144,12 +1144,12 @@ fn read_files0(from: &[u8]) -> Option<(Vec<Vec<u8>>, bool)> {
         ));
         failed = true;
     }
+    let mut names = Vec::new();
+    if text.is_empty() {
+        return Some((names, failed));
+    }
     if text.last() == Some(&0) {
         text.pop();
-    }
-    let mut names = Vec::new();
-    if text.is_empty() && !failed {
-        return Some((names, failed));
     }
     for (i, name) in text.split(|&b| b == 0).enumerate() {
         if stdin && name == b"-" {
