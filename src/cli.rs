@@ -428,8 +428,7 @@ fn getopt(args: Vec<OsString>, specs: &[OptSpec]) -> Result<Normalized, String> 
         }
         // A cluster of short options.
         let text = String::from_utf8_lossy(&bytes[1..]).into_owned();
-        let mut chars = text.char_indices();
-        while let Some((i, c)) = chars.next() {
+        for (i, c) in text.char_indices() {
             let Some(spec) = specs.iter().find(|s| s.shorts.contains(&c)) else {
                 return Err(format!("invalid option -- '{c}'"));
             };
@@ -832,8 +831,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     let time_kind = time.as_ref().map_or(TimeKind::Modified, |t| t.kind);
     #[cfg(target_os = "linux")]
     let uring = {
-        let mut cfg = UringConfig::default();
-        cfg.times = time_kind != TimeKind::Modified;
+        let mut cfg = UringConfig {
+            times: time_kind != TimeKind::Modified,
+            ..UringConfig::default()
+        };
         if let Some(&depth) = m.get_one::<u32>("ring-depth") {
             cfg.depth = depth;
         }

@@ -111,7 +111,7 @@ fn expand(format: &[u8], nsec: u32, gmtoff: i64, month: u32) -> Vec<u8> {
                 literal(&mut out, text.as_bytes());
             }
             b'q' if colons == 0 => {
-                literal(&mut out, ((month + 2) / 3).to_string().as_bytes());
+                literal(&mut out, month.div_ceil(3).to_string().as_bytes());
             }
             _ => out.extend_from_slice(&format[i..=j]),
         }

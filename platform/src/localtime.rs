@@ -23,6 +23,8 @@ impl std::fmt::Debug for LocalTime {
 impl LocalTime {
     /// `secs` since the epoch in the local time zone, or `None` when the
     /// year does not fit (`localtime_r` fails with `EOVERFLOW`).
+    // time_t and long are narrower than i64 on 32-bit systems.
+    #[allow(clippy::useless_conversion)]
     pub fn new(secs: i64) -> Option<LocalTime> {
         let t: libc::time_t = secs.try_into().ok()?;
         // SAFETY: `tm` is plain old data: all zeroes is a valid value.
@@ -44,6 +46,7 @@ impl LocalTime {
     }
 
     /// Seconds east of UTC (`tm_gmtoff`).
+    #[allow(clippy::useless_conversion)]
     pub fn gmtoff(&self) -> i64 {
         i64::from(self.tm.tm_gmtoff)
     }
