@@ -47,7 +47,7 @@ use fdu_platform::{Backend, Errno, Follow, Kind, Meta, Submitted};
 use crate::diag;
 use crate::exclude::Exclude;
 use crate::links::LinkSet;
-use crate::tree::{NodeId, NodeTable, Nodes, Totals, Tree};
+use crate::tree::{NodeId, NodeTable, Nodes, TimeKind, Totals, Tree};
 
 /// Names per stat batch: small enough to spread a huge directory over every
 /// worker, large enough that the task overhead is noise next to the syscalls.
@@ -80,6 +80,25 @@ pub struct ScanOptions {
     /// Where each worker runs (`--pin`): one entry per worker, or none to
     /// leave every worker unpinned.
     pub placements: Vec<Placement>,
+    /// `-S`: a directory's total leaves out its subdirectories. Directories
+    /// below the print depth then get nodes of their own (never printed),
+    /// so that their entries reach the grand total only.
+    pub separate_dirs: bool,
+    /// Which time [`Totals::time`] keeps (`--time=WORD`).
+    pub time: TimeKind,
+}
+
+impl ScanOptions {
+    /// The totals of one entry.
+    fn totals(&self, meta: &Meta) -> Totals {
+        Totals::with_time(meta, self.time)
+    }
+
+    /// Whether a directory at `depth` gets a node of its own: it is
+    /// printed, or `-S` needs it kept apart.
+    fn dir_node(&self, depth: usize) -> bool {
+        depth <= self.max_depth || self.separate_dirs
+    }
 }
 
 /// What the scan counted, besides the printed lines.
@@ -801,7 +820,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
                 sink.file(self.index + 1, &self.file_path, meta);
             }
         }
-        let totals = Totals::of(meta);
+        let totals = opts.totals(meta);
         let is_dir = meta.kind == Kind::Dir;
         // A directory that is one of its own ancestors (a bind mount of an
         // ancestor, a symlink to one under -L) is skipped and not counted,
@@ -827,8 +846,8 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
             return;
         }
         if is_dir {
-            let target = if printed {
-                self.table.add_dir(dir.target, bytes, totals)
+            let target = if opts.dir_node(depth) {
+                self.table.add_dir_at(dir.target, bytes, totals, printed)
             } else {
                 folded.add(&totals);
                 dir.target
@@ -982,7 +1001,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
 
 /// Walk the symlinked directories set aside while walking an argument, in
 /// rounds, each in path order (see [`Deferred`]).
-fn walk_deferred<B: Backend>(shared: &Shared<'_, B>, main: &mut NodeTable<'_>, max_depth: usize) {
+fn walk_deferred<B: Backend>(shared: &Shared<'_, B>, main: &mut NodeTable<'_>, opts: &ScanOptions) {
     loop {
         let mut round =
             std::mem::take(&mut *shared.deferred.lock().unwrap_or_else(|p| p.into_inner()));
@@ -994,9 +1013,10 @@ fn walk_deferred<B: Backend>(shared: &Shared<'_, B>, main: &mut NodeTable<'_>, m
             if !shared.links.claim_dir(d.meta.id()) {
                 continue;
             }
-            let totals = Totals::of(&d.meta);
-            let target = if d.depth <= max_depth {
-                main.add_dir(d.target, d.name.to_bytes(), totals)
+            let totals = opts.totals(&d.meta);
+            let target = if opts.dir_node(d.depth) {
+                let printed = d.depth <= opts.max_depth;
+                main.add_dir_at(d.target, d.name.to_bytes(), totals, printed)
             } else {
                 main.charge(d.target, &totals);
                 d.target
@@ -1193,7 +1213,7 @@ pub fn scan_with<B: Backend>(
                     sink.file(0, &display, &meta);
                 }
             }
-            let totals = Totals::of(&meta);
+            let totals = opts.totals(&meta);
             let is_dir = meta.kind == Kind::Dir;
             let tracked = !opts.count_links && !is_dir && (meta.nlink > 1 || shared.hash_all_files);
             if !opts.count_links && is_dir && shared.hash_dirs && !shared.links.claim_dir(meta.id())
@@ -1236,7 +1256,7 @@ pub fn scan_with<B: Backend>(
                     });
                     shared.inject(Task::List(dir));
                     shared.wait_idle();
-                    walk_deferred(shared, &mut main, opts.max_depth);
+                    walk_deferred(shared, &mut main, opts);
                 }
                 Err(e) => {
                     main_stats.errors += 1;
@@ -1260,7 +1280,7 @@ pub fn scan_with<B: Backend>(
     }
     outcome.errors = outcome.sum.errors;
     let tree = Tree::assemble(&tables, shared.links.drain_files());
-    outcome.grand_total = tree.emit(line);
+    outcome.grand_total = tree.emit_with(opts.separate_dirs, line);
     outcome
 }
 

@@ -104,10 +104,19 @@ fn stat_fstatat(dir: BorrowedFd<'_>, name: &CStr, flags: AtFlags) -> Result<Meta
         blocks: u64::try_from(st.st_blocks).unwrap_or(0),
         mtime: st.st_mtime,
         mtime_nsec: u32::try_from(st.st_mtime_nsec).unwrap_or(0),
+        atime: st.st_atime,
+        atime_nsec: u32::try_from(st.st_atime_nsec).unwrap_or(0),
+        ctime: st.st_ctime,
+        ctime_nsec: u32::try_from(st.st_ctime_nsec).unwrap_or(0),
     })
 }
 
-/// The [`Meta`] of a `statx` answer asked for [`MASK`].
+/// [`MASK`] and the access and status change times (`--time=atime`,
+/// `--time=ctime`): asked for only when they are shown, as a network file
+/// system may revalidate its cached attributes for them.
+pub(crate) const MASK_TIMES: StatxFlags = MASK.union(StatxFlags::ATIME).union(StatxFlags::CTIME);
+
+/// The [`Meta`] of a `statx` answer asked for [`MASK`] (or [`MASK_TIMES`]).
 pub(crate) fn meta_of_statx(st: &Statx) -> Meta {
     Meta {
         kind: kind_of(u32::from(st.stx_mode)),
@@ -118,6 +127,10 @@ pub(crate) fn meta_of_statx(st: &Statx) -> Meta {
         blocks: st.stx_blocks,
         mtime: st.stx_mtime.tv_sec,
         mtime_nsec: st.stx_mtime.tv_nsec,
+        atime: st.stx_atime.tv_sec,
+        atime_nsec: st.stx_atime.tv_nsec,
+        ctime: st.stx_ctime.tv_sec,
+        ctime_nsec: st.stx_ctime.tv_nsec,
     }
 }
 

@@ -67,6 +67,10 @@ pub(crate) fn meta_of(md: &fs::Metadata) -> Meta {
             blocks: md.blocks(),
             mtime: md.mtime(),
             mtime_nsec: u32::try_from(md.mtime_nsec()).unwrap_or(0),
+            atime: md.atime(),
+            atime_nsec: u32::try_from(md.atime_nsec()).unwrap_or(0),
+            ctime: md.ctime(),
+            ctime_nsec: u32::try_from(md.ctime_nsec()).unwrap_or(0),
         }
     }
     #[cfg(not(unix))]
@@ -85,6 +89,10 @@ pub(crate) fn meta_of(md: &fs::Metadata) -> Meta {
             blocks: md.len().div_ceil(512),
             mtime: i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
             mtime_nsec: since.subsec_nanos(),
+            atime: 0,
+            atime_nsec: 0,
+            ctime: 0,
+            ctime_nsec: 0,
         }
     }
 }

@@ -138,6 +138,7 @@ fn scan_files(config: &Config, sink: &dyn FileSink) -> Result<Scanned, ExitStatu
     let scan = crate::walk::ScanOptions {
         max_depth: 0,
         all: false,
+        separate_dirs: false,
         ..config.scan.clone()
     };
     scan_on_backend(config, &scan, Some(sink), &mut |_, _| {})
