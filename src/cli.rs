@@ -1360,7 +1360,10 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
             ExitStatus::Ok
         }
         Parsed::Usage(message) => {
-            diag::report(&format!("{message} (try 'fdu --help')"));
+            diag::report(&format!(
+                "{message} (try '{} --help')",
+                diag::program_name()
+            ));
             ExitStatus::Usage
         }
     }

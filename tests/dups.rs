@@ -344,7 +344,10 @@ fn unprivileged(d: &Dir) -> Option<Vec<OsString>> {
         return None;
     }
     chmod(d.cwd(), 0o755);
-    let bin = d.p("fdu-copy");
+    // Named fdu, so that its messages say `fdu:` (they use argv[0]).
+    fs::create_dir_all(d.p("bin")).expect("mkdir bin");
+    chmod(&d.p("bin"), 0o755);
+    let bin = d.p("bin/fdu");
     fs::copy(fdu_bin(), &bin).expect("copy the fdu binary");
     chmod(&bin, 0o755);
     let mut argv = oss(&[

@@ -177,7 +177,10 @@ fn unprivileged(t: &Tree) -> Option<How> {
         return None;
     }
     chmod(t.cwd(), 0o755);
-    let bin: PathBuf = t.cwd().join("fdu-copy");
+    // Named fdu, so that its messages say `fdu:` (they use argv[0]).
+    std::fs::create_dir_all(t.cwd().join("bin")).expect("mkdir bin");
+    chmod(&t.cwd().join("bin"), 0o755);
+    let bin: PathBuf = t.cwd().join("bin/fdu");
     std::fs::copy(fdu_bin(), &bin).expect("copy the fdu binary");
     chmod(&bin, 0o755);
     let wrapper = oss(&[
