@@ -540,7 +540,7 @@ fn argmatch<T: Copy + PartialEq>(
         (Some(_), true) => "ambiguous",
         (None, _) => "invalid",
     };
-    // "Valid arguments are: ..." as du lists them, on the same line.
+    // "Valid arguments are:" and the list, one line per group, as du.
     let mut groups: Vec<Vec<String>> = Vec::new();
     let mut last: Option<T> = None;
     for (c, v) in choices {
@@ -551,10 +551,13 @@ fn argmatch<T: Copy + PartialEq>(
         }
         last = Some(*v);
     }
-    let valid: Vec<String> = groups.iter().map(|g| g.join(", ")).collect();
+    let valid: Vec<String> = groups
+        .iter()
+        .map(|g| format!("\n  - {}", g.join(", ")))
+        .collect();
     Err(format!(
-        "{what} argument '{arg}' for '{context}'; valid arguments are: {}",
-        valid.join("; ")
+        "{what} argument '{arg}' for '{context}'\nValid arguments are:{}",
+        valid.concat()
     ))
 }
 
@@ -645,8 +648,13 @@ pub enum Parsed {
     Run(Box<Config>),
     /// Print this on stdout and exit 0 (`--help`, `--version`).
     Print(String),
-    /// A usage error, already worded for `fdu: ...`.
+    /// A usage error, already worded for `fdu: ...` (lines after the
+    /// first as du prints them), followed by du's `Try 'fdu --help' for
+    /// more information.` line.
     Usage(String),
+    /// An invalid option value that du reports without that line (its
+    /// `xstrtol_fatal` errors: `-B`, `-t`).
+    Fatal(String),
 }
 
 /// Parse a command line (the first item is the program name).
@@ -712,7 +720,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
                             .all("block-size")
                             .nth(n)
                             .map_or("-B", |w| w.name.as_str());
-                        return Parsed::Usage(units_error(e, name, spec));
+                        return Parsed::Fatal(units_error(e, name, spec));
                     }
                 }
             }
@@ -725,10 +733,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         let text = String::from_utf8_lossy(w.value.as_deref().unwrap_or_default()).into_owned();
         threshold = match parse_threshold(&text) {
             Ok(t) => t,
-            Err(e) => return Parsed::Usage(strtol_message(e, &w.name, &text)),
+            Err(e) => return Parsed::Fatal(strtol_message(e, &w.name, &text)),
         };
         if threshold == 0 && text.starts_with('-') {
-            return Parsed::Usage("invalid --threshold argument '-0'".into());
+            return Parsed::Fatal("invalid --threshold argument '-0'".into());
         }
     }
 
@@ -753,7 +761,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         }
         if summarize && max_depth != 0 {
             return Parsed::Usage(format!(
-                "summarizing conflicts with --max-depth={max_depth}"
+                "warning: summarizing conflicts with --max-depth={max_depth}"
             ));
         }
     }
@@ -799,10 +807,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
             ),
             Err(e) => {
                 let e = fdu_platform::Errno::from(e);
-                return Parsed::Usage(format!(
-                    "cannot read exclude file {}: {e}",
-                    diag::quote(file.as_bytes())
-                ));
+                return Parsed::Usage(format!("{}: {e}", diag::quotef(file.as_bytes())));
             }
         }
     }
@@ -855,7 +860,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     if files0_from.is_some() {
         if let Some(extra) = paths.first() {
             return Parsed::Usage(format!(
-                "extra operand {}: file operands cannot be combined with --files0-from",
+                "extra operand {}\nfile operands cannot be combined with --files0-from",
                 diag::quote(extra)
             ));
         }
@@ -1360,10 +1365,14 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
             ExitStatus::Ok
         }
         Parsed::Usage(message) => {
+            let name = diag::program_name();
             diag::report(&format!(
-                "{message} (try '{} --help')",
-                diag::program_name()
+                "{message}\nTry '{name} --help' for more information."
             ));
+            ExitStatus::Usage
+        }
+        Parsed::Fatal(message) => {
+            diag::report(&message);
             ExitStatus::Usage
         }
     }

@@ -37,6 +37,21 @@ pub fn quote(path: &[u8]) -> String {
     quote_in(path, utf8_locale())
 }
 
+/// Quote `path` only where a shell would need it, as du's `quotef` does
+/// (gnulib's shell-escape style): `/no/such` bare, `'a b'` quoted.
+pub fn quotef(path: &[u8]) -> String {
+    let plain = !path.is_empty()
+        && !matches!(path[0], b'#' | b'~')
+        && path
+            .iter()
+            .all(|&b| b.is_ascii_graphic() && !b"!\"$&'()*;<=>?[\\]^`{|}".contains(&b));
+    if plain {
+        String::from_utf8_lossy(path).into_owned()
+    } else {
+        quote(path)
+    }
+}
+
 fn single_quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
@@ -148,5 +163,8 @@ mod tests {
         assert_eq!(q(b"it's\n"), r"'''it'\''s'$'\n'");
         assert_eq!(q("\u{e9}".as_bytes()), r"$'\303\251'");
         assert_eq!(quote_in("\u{e9}".as_bytes(), true), "'\u{e9}'");
+        assert_eq!(super::quotef(b"/no/such"), "/no/such");
+        assert_eq!(super::quotef(b"a b"), "'a b'");
+        assert_eq!(super::quotef(b"~x"), "'~x'");
     }
 }

@@ -117,24 +117,28 @@ fn threshold_filters_printed_entries_like_du() {
     f.finish("-t vs du");
 }
 
-/// The first stderr line of a run, program name replaced, without fdu's
-/// usage hint.
-fn first_err_line(r: &Run) -> String {
-    let text = r.err_text();
-    let line = text.lines().next().unwrap_or_default().to_string();
-    let line = line
-        .strip_suffix(" (try 'fdu --help')")
-        .unwrap_or(&line)
-        .to_string();
-    match line.find(": ") {
-        Some(i) => format!("PROG{}", &line[i..]),
-        None => line,
-    }
+/// A run's stderr with the program's name replaced by `PROG`.
+fn err_words(r: &Run) -> String {
+    r.err_text()
+        .lines()
+        .map(|line| {
+            // GNU tools name themselves by argv[0] as given.
+            let line = line
+                .replace("'fdu --help'", "'PROG --help'")
+                .replace(&format!("'{DU} --help'"), "'PROG --help'");
+            for name in ["fdu: ".to_string(), format!("{DU}: ")] {
+                if let Some(rest) = line.strip_prefix(name.as_str()) {
+                    return format!("PROG: {rest}\n");
+                }
+            }
+            format!("{line}\n")
+        })
+        .collect()
 }
 
-/// A usage error: fdu exits 2 with one `fdu: ` line and no output; du
-/// rejects the same command line; with `same_words`, fdu's line is du's
-/// first line.
+/// A usage error: fdu exits 2 with `fdu: ` messages and no output; du
+/// rejects the same command line; with `same_words`, fdu's stderr is du's
+/// (program name aside), hint line included.
 fn check_usage(t: &Tree, args: &[&str], same_words: bool) -> Result<(), String> {
     let r = t.fdu(args);
     let d = t.du(args);
@@ -146,17 +150,17 @@ fn check_usage(t: &Tree, args: &[&str], same_words: bool) -> Result<(), String> 
         problems.push(format!("stdout {:?}", r.out_text()));
     }
     let err = r.err_text();
-    if !(err.starts_with("fdu: ") && err.lines().count() == 1) {
-        problems.push(format!("stderr is not one 'fdu: ' line: {err:?}"));
+    if !err.starts_with("fdu: ") {
+        problems.push(format!("stderr does not start with 'fdu: ': {err:?}"));
     }
     if d.code == 0 {
         problems.push("(harness) du accepts it".to_string());
     }
-    if same_words && first_err_line(&r) != first_err_line(&d) {
+    if same_words && err_words(&r) != err_words(&d) {
         problems.push(format!(
             "words differ: du {:?} fdu {:?}",
-            first_err_line(&d),
-            first_err_line(&r)
+            err_words(&d),
+            err_words(&r)
         ));
     }
     if problems.is_empty() {
@@ -519,13 +523,7 @@ fn time_errors_are_usage_errors() {
         &["--time", "--time-style=posix-iso", "t"],
         &["--time", "--time-style=locale", "t"],
     ] {
-        f.add(check_usage(&t, args, false));
-    }
-    let r = t.fdu(&["--time=bogus", "t"]);
-    let want = "fdu: invalid argument 'bogus' for '--time'; valid arguments are: \
-                'atime', 'access', 'use'; 'ctime', 'status' (try 'fdu --help')\n";
-    if r.err_text() != want {
-        f.push(format!("--time=bogus: {:?}", r.err_text()));
+        f.add(check_usage(&t, args, true));
     }
     f.finish("--time errors");
 }
@@ -560,14 +558,7 @@ fn files0_from_reads_names_like_du() {
     f.add(same_as_du(&t, &["--files0-from=t", "-s"], &[], b""));
     f.add(same_as_du(&t, &["--files0", "list", "-s"], &[], b""));
     // Operands cannot be combined with it: a usage error.
-    f.add(check_usage(&t, &["--files0-from=list", "t"], false));
-    let r = t.fdu(&["--files0-from=list", "t"]);
-    if !r
-        .err_text()
-        .starts_with("fdu: extra operand 't': file operands cannot be combined with --files0-from")
-    {
-        f.push(format!("extra operand: {:?}", r.err_text()));
-    }
+    f.add(check_usage(&t, &["--files0-from=list", "t"], true));
     f.finish("--files0-from vs du");
 }
 

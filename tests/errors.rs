@@ -52,10 +52,11 @@ fn missing_argument_among_good_ones() {
     f.finish("missing argument");
 }
 
-/// Bad options and values: exit 2 (du uses 1), nothing on stdout, exactly
-/// one line on stderr starting with `fdu: `.
+/// Bad options and values: exit 2 (du uses 1), nothing on stdout, stderr
+/// in du's layout: `fdu: MESSAGE`, then du's `Try 'fdu --help' for more
+/// information.` wherever du prints that line.
 #[test]
-fn usage_errors_exit_2_with_one_line() {
+fn usage_errors_exit_2_in_dus_words() {
     let t = two_dirs();
     // (arguments, whether GNU du rejects them too)
     let cases: &[(&[&str], bool)] = &[
@@ -93,11 +94,28 @@ fn usage_errors_exit_2_with_one_line() {
         if !r.stdout.is_empty() {
             f.push(format!("{}: printed on stdout: {:?}", r.cmd, r.out_text()));
         }
-        if !(err.starts_with("fdu: ") && err.ends_with('\n') && err.lines().count() == 1) {
+        // du's layout: `fdu: MESSAGE`, then (for most) its hint line.
+        let hint = "Try 'fdu --help' for more information.\n";
+        let body = err.strip_suffix(hint).unwrap_or(&err);
+        if !(body.starts_with("fdu: ") && body.ends_with('\n')) {
             f.push(format!(
-                "{}: stderr is not one 'fdu: ' line: {:?}",
+                "{}: stderr is not 'fdu: ' and du's hint: {:?}",
                 r.cmd, err
             ));
+        }
+        if *du_rejects {
+            let d = t.du(args);
+            let du_hint = d
+                .err_text()
+                .ends_with("Try 'du --help' for more information.\n");
+            if du_hint != (body.len() < err.len()) {
+                f.push(format!(
+                    "{}: hint line {:?}, du's {:?}",
+                    r.cmd,
+                    err,
+                    d.err_text()
+                ));
+            }
         }
         if err.contains("panicked") {
             f.push(format!("{}: panicked: {err}", r.cmd));
