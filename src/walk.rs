@@ -408,6 +408,11 @@ struct Shared<'s, B: Backend> {
     hash_dirs: bool,
     /// Insert every file, not only multiply-linked ones.
     hash_all_files: bool,
+    /// Every entry of an argument is charged to the argument's own node
+    /// (`-s`, no `-a`/`-S`), and arguments are walked one after another:
+    /// a file with several names is charged where it is first seen, and
+    /// only its identity is kept.
+    charge_at_once: bool,
     /// Set symlinked directories aside (`-L` without `-l`): see [`Deferred`].
     defer_links: bool,
     deferred: Mutex<Vec<Deferred>>,
@@ -836,6 +841,12 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
                 return;
             }
         } else if meta.nlink > 1 || shared.hash_all_files {
+            if shared.charge_at_once {
+                if shared.links.claim_file(meta.id()) {
+                    folded.add(&totals);
+                }
+                return;
+            }
             let node = if opts.all && printed {
                 self.table
                     .add_file(dir.target, bytes, Totals::default(), true)
@@ -1137,6 +1148,7 @@ pub fn scan_with<B: Backend>(
         links: LinkSet::new(threads),
         hash_dirs: several || opts.follow,
         hash_all_files: opts.follow || (several && file_arg),
+        charge_at_once: opts.max_depth == 0 && !opts.all && !opts.separate_dirs,
         defer_links: opts.follow && !opts.count_links,
         deferred: Mutex::new(Vec::new()),
         root_dev: AtomicU64::new(0),
@@ -1220,7 +1232,13 @@ pub fn scan_with<B: Backend>(
             {
                 continue;
             }
-            let root = if tracked {
+            let root = if tracked && shared.charge_at_once {
+                // Charged here, or already by an earlier argument.
+                match shared.links.claim_file(meta.id()) {
+                    true => main.add_root(&display, totals, false),
+                    false => main.add_root(&display, Totals::default(), true),
+                }
+            } else if tracked {
                 let node = main.add_root(&display, Totals::default(), true);
                 shared.links.record_file(meta.id(), totals, node);
                 node
