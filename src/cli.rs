@@ -1027,10 +1027,7 @@ impl<W: Write> Printer<'_, W> {
     }
 
     fn fail(&mut self, e: io::Error) {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            diag::report(&format!("write error: {}", fdu_platform::Errno::from(e)));
-            self.failed = true;
-        }
+        self.failed |= crate::output::write_failed(&e);
         self.closed = true;
     }
 
@@ -1072,9 +1069,8 @@ pub fn run(config: &Config) -> ExitStatus {
             ExitStatus::Ok
         });
     }
-    let stdout = io::stdout();
     let mut printer = Printer {
-        out: io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
+        out: crate::output::Stdout::new(),
         units: config.units,
         measure: config.measure,
         end: if config.null { 0 } else { b'\n' },

@@ -12,6 +12,7 @@
 //! | [`timefmt`] | `--time` stamps in the local time zone, `--time-style` formats |
 //! | [`exclude`] | `--exclude` matching as du does it |
 //! | [`diag`] | one-line diagnostics and exit statuses |
+//! | [`output`] | standard output and its write-error policy |
 //! | [`dups`] | `--dups`: duplicate files, found by size, then BLAKE3 |
 //!
 //! Every syscall is made by a backend of the `fdu-platform` crate; this
@@ -24,6 +25,7 @@ pub mod diag;
 pub mod dups;
 pub mod exclude;
 pub mod links;
+pub mod output;
 pub mod timefmt;
 pub mod tree;
 pub mod units;

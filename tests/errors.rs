@@ -105,9 +105,7 @@ fn usage_errors_exit_2_in_dus_words() {
         }
         if *du_rejects {
             let d = t.du(args);
-            let du_hint = d
-                .err_text()
-                .ends_with("Try 'du --help' for more information.\n");
+            let du_hint = d.err_text().ends_with(" --help' for more information.\n");
             if du_hint != (body.len() < err.len()) {
                 f.push(format!(
                     "{}: hint line {:?}, du's {:?}",
@@ -421,6 +419,45 @@ fn write_error_exits_1() {
         }
     }
     f.finish("write error");
+}
+
+/// `du >&-` says `write error: Bad file descriptor` and exits 1 (0 when it
+/// has nothing to print, `-t` leaving every line out). Rust's runtime puts
+/// `/dev/null` on a closed stdout, so fdu once printed into it and exited 0.
+#[test]
+fn closed_stdout_is_a_write_error_like_du() {
+    let t = two_dirs();
+    let mut f = Failures::default();
+    for args in [
+        &["-s", "t"][..],
+        &["-a", "t"],
+        &["-t", "1G", "t"],
+        &["--dups", "t"],
+    ] {
+        let run = |program: PathBuf| {
+            let mut argv = oss(&["sh", "-c", r#"exec "$@" >&-"#, "sh"]);
+            argv.push(program.into_os_string());
+            argv.extend(oss(args));
+            run_argv(&argv, t.cwd(), &[])
+        };
+        let r = run(fdu_bin());
+        let (code, err) = if args[0] == "--dups" {
+            // Not a du option: fdu alone, and it has groups to print.
+            (1, "fdu: write error: Bad file descriptor\n".to_string())
+        } else {
+            let d = run(PathBuf::from(DU));
+            (d.code, d.err_text().replace(&format!("{DU}: "), "fdu: "))
+        };
+        if (r.code, r.err_text()) != (code, err.clone()) {
+            f.push(format!(
+                "{} >&-: exit {}, stderr {:?} (du: {code}, {err:?})",
+                r.cmd,
+                r.code,
+                r.err_text()
+            ));
+        }
+    }
+    f.finish("closed stdout");
 }
 
 #[test]

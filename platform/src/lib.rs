@@ -37,6 +37,7 @@ pub mod mapped;
 mod meta;
 pub mod pin;
 pub mod stdfs;
+pub mod stdio;
 #[cfg(target_os = "linux")]
 pub mod uring;
 

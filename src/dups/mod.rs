@@ -23,7 +23,7 @@ use fdu_platform::content::FeedPlan;
 
 use crate::cli::Config;
 use crate::cli::{scan_on_backend, Scanned};
-use crate::diag::{self, ExitStatus};
+use crate::diag::ExitStatus;
 use crate::walk::FileSink;
 use collect::{size_groups, Collector};
 use pipeline::Settings;
@@ -87,22 +87,14 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
     let errors = outcome.errors + hashed.stats.errors;
     let report = Report::new(&inodes, hashed.groups, dups.hardlinks, errors);
 
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut out = crate::output::Stdout::new();
     let written = if dups.json {
         report.write_json(&mut out)
     } else {
         report.write_text(config.units, &mut out)
     }
     .and_then(|()| out.flush());
-    let mut failed = false;
-    if let Err(e) = written {
-        // A reader that went away is not an error; any other write error is.
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            diag::report(&format!("write error: {}", fdu_platform::Errno::from(e)));
-            failed = true;
-        }
-    }
+    let failed = written.as_ref().is_err_and(crate::output::write_failed);
     if config.stats {
         crate::cli::print_stats(config, &scanned, started.elapsed());
         let s = &hashed.stats;
