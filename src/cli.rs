@@ -243,6 +243,16 @@ pub(crate) fn os_bytes(s: OsString) -> Vec<u8> {
     s.to_string_lossy().into_owned().into_bytes()
 }
 
+#[cfg(unix)]
+fn os_from_bytes(bytes: Vec<u8>) -> OsString {
+    std::os::unix::ffi::OsStringExt::from_vec(bytes)
+}
+
+#[cfg(not(unix))]
+fn os_from_bytes(bytes: Vec<u8>) -> OsString {
+    String::from_utf8_lossy(&bytes).into_owned().into()
+}
+
 /// The result of parsing: run, or exit at once with what to print.
 #[derive(Debug)]
 pub enum Parsed {
@@ -256,14 +266,74 @@ pub enum Parsed {
 
 /// Parse a command line (the first item is the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
+    let args: Vec<OsString> = args.into_iter().collect();
+    match parse_args(&args) {
+        // One line, whatever control characters the arguments hold.
+        Parsed::Usage(message) => Parsed::Usage(escape_controls(&message)),
+        parsed => parsed,
+    }
+}
+
+/// `text` with its control characters escaped (`\n`, `\x01`).
+fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The first line of clap's error, which names the offending argument.
+fn clap_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.trim_start_matches("error: ").to_string()
+}
+
+/// clap's message for `args`, which it refused with `e`. The message is
+/// the first line of clap's error; an argument holding a newline would cut
+/// it short, so the arguments are parsed again with their control
+/// characters escaped (which refuses them the same way) for the message.
+fn clap_message(e: &clap::Error, args: &[OsString]) -> String {
+    let escaped: Vec<OsString> = args.iter().map(escape_arg).collect();
+    let line = match command().try_get_matches_from(&escaped) {
+        Err(again) if escaped != args => clap_line(&again),
+        _ => clap_line(e),
+    };
+    if line.is_empty() {
+        "invalid usage".to_string()
+    } else {
+        line
+    }
+}
+
+/// `arg` with its ASCII control characters escaped as [`escape_controls`]
+/// does, and every other byte kept.
+fn escape_arg(arg: &OsString) -> OsString {
+    let mut out = Vec::new();
+    for b in os_bytes(arg.clone()) {
+        match b {
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b if b < 0x20 || b == 0x7f => out.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
+            b => out.push(b),
+        }
+    }
+    os_from_bytes(out)
+}
+
+fn parse_args(args: &[OsString]) -> Parsed {
     let mut cmd = command();
     let m = match cmd.try_get_matches_from_mut(args) {
         Ok(m) => m,
-        Err(e) => {
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid usage");
-            return Parsed::Usage(first.trim_start_matches("error: ").to_string());
-        }
+        Err(e) => return Parsed::Usage(clap_message(&e, args)),
     };
     if flag(&m, "help") {
         return Parsed::Print(cmd.render_help().to_string());
