@@ -370,7 +370,7 @@ fn getopt(args: Vec<OsString>, specs: &[OptSpec]) -> Result<Normalized, String> 
                         candidates.retain(|s| s.du);
                     }
                     match candidates.as_slice() {
-                        [] => return Err(format!("unrecognized option '{shown}'")),
+                        [] => return Err(format!("unrecognized option '{}'", self::shown(&shown))),
                         [one] => *one,
                         many => {
                             let names: Vec<String> = many
@@ -378,7 +378,8 @@ fn getopt(args: Vec<OsString>, specs: &[OptSpec]) -> Result<Normalized, String> 
                                 .map(|s| format!("'--{}'", s.long.as_deref().unwrap_or_default()))
                                 .collect();
                             return Err(format!(
-                                "option '{shown}' is ambiguous; possibilities: {}",
+                                "option '{}' is ambiguous; possibilities: {}",
+                                self::shown(&shown),
                                 names.join(" ")
                             ));
                         }
@@ -430,7 +431,7 @@ fn getopt(args: Vec<OsString>, specs: &[OptSpec]) -> Result<Normalized, String> 
         let text = String::from_utf8_lossy(&bytes[1..]).into_owned();
         for (i, c) in text.char_indices() {
             let Some(spec) = specs.iter().find(|s| s.shorts.contains(&c)) else {
-                return Err(format!("invalid option -- '{c}'"));
+                return Err(format!("invalid option -- '{}'", shown(&c.to_string())));
             };
             if spec.has_arg == HasArg::No {
                 out.args.push(format!("-{c}").into());
@@ -456,6 +457,50 @@ fn getopt(args: Vec<OsString>, specs: &[OptSpec]) -> Result<Normalized, String> 
         }
     }
     Ok(out)
+}
+
+/// `text` as a message shows it: control characters escaped (`\n`,
+/// `\x01`), as du's quoting shows them, so that what a user typed never
+/// breaks a message's lines.
+fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The first line of clap's error, which names the offending argument.
+fn clap_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.trim_start_matches("error: ").to_string()
+}
+
+/// clap's message for `args`, which it refused with `e`: the first line of
+/// its error. An argument holding a newline would cut that short, so the
+/// arguments are parsed again with their control characters escaped (which
+/// refuses them the same way) for the message.
+fn clap_message(e: &clap::Error, args: &[OsString]) -> String {
+    let escaped: Vec<OsString> = args
+        .iter()
+        .map(|a| os_from_bytes(shown(&a.to_string_lossy()).into_bytes()))
+        .collect();
+    let line = match command().try_get_matches_from(&escaped) {
+        Err(again) if escaped != args => clap_line(&again),
+        _ => clap_line(e),
+    };
+    if line.is_empty() {
+        "invalid usage".to_string()
+    } else {
+        line
+    }
 }
 
 #[cfg(unix)]
@@ -498,9 +543,9 @@ fn env_units() -> Units {
 /// `--block-size`) and its argument.
 fn strtol_message(e: StrtolError, name: &str, arg: &str) -> String {
     match e {
-        StrtolError::Invalid => format!("invalid {name} argument '{arg}'"),
-        StrtolError::Suffix => format!("invalid suffix in {name} argument '{arg}'"),
-        StrtolError::Overflow => format!("{name} argument '{arg}' too large"),
+        StrtolError::Invalid => format!("invalid {name} argument '{}'", shown(arg)),
+        StrtolError::Suffix => format!("invalid suffix in {name} argument '{}'", shown(arg)),
+        StrtolError::Overflow => format!("{name} argument '{}' too large", shown(arg)),
     }
 }
 
@@ -556,7 +601,8 @@ fn argmatch<T: Copy + PartialEq>(
         .map(|g| format!("\n  - {}", g.join(", ")))
         .collect();
     Err(format!(
-        "{what} argument '{arg}' for '{context}'\nValid arguments are:{}",
+        "{what} argument '{}' for '{context}'\nValid arguments are:{}",
+        shown(arg),
         valid.concat()
     ))
 }
@@ -667,11 +713,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     };
     let m = match cmd.try_get_matches_from_mut(norm.args.clone()) {
         Ok(m) => m,
-        Err(e) => {
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid usage");
-            return Parsed::Usage(first.trim_start_matches("error: ").to_string());
-        }
+        Err(e) => return Parsed::Usage(clap_message(&e, &norm.args)),
     };
     if flag(&m, "help") {
         return Parsed::Print(help_text());
@@ -744,6 +786,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         Ok(t) => t,
         Err(message) => return Parsed::Usage(message),
     };
+    // Local time comes from the C library's localtime_r and strftime.
+    if cfg!(not(unix)) && time.is_some() {
+        return Parsed::Usage("--time is only available on Unix systems".into());
+    }
 
     let summarize = flag(&m, "summarize");
     let all = flag(&m, "all");
@@ -757,7 +803,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     {
         match parse_c_number(text) {
             Ok((d, "")) => max_depth = usize::try_from(d).unwrap_or(usize::MAX),
-            _ => return Parsed::Usage(format!("invalid maximum depth '{text}'")),
+            _ => {
+                return Parsed::Usage(format!("invalid maximum depth '{}'", shown(text)));
+            }
         }
         if summarize && max_depth != 0 {
             return Parsed::Usage(format!(
@@ -938,7 +986,9 @@ fn dups_options(m: &ArgMatches) -> Result<Option<crate::dups::DupsOptions>, Stri
     }
     let min_size = match m.get_one::<String>("min-size") {
         None => 1,
-        Some(text) => parse_size(text).ok_or_else(|| format!("invalid --min-size '{text}'"))?,
+        Some(text) => {
+            parse_size(text).ok_or_else(|| format!("invalid --min-size '{}'", shown(text)))?
+        }
     };
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
     Ok(Some(crate::dups::DupsOptions {

@@ -40,6 +40,7 @@ impl TimeFormat {
 }
 
 /// Push `text` into a strftime format as literal text.
+#[cfg_attr(not(unix), allow(dead_code))]
 fn literal(out: &mut Vec<u8>, text: &[u8]) {
     for &b in text {
         if b == b'%' {
@@ -50,6 +51,7 @@ fn literal(out: &mut Vec<u8>, text: &[u8]) {
 }
 
 /// `format` with gnulib's own conversions replaced by their text.
+#[cfg_attr(not(unix), allow(dead_code))]
 fn expand(format: &[u8], nsec: u32, gmtoff: i64, month: u32) -> Vec<u8> {
     let mut out = Vec::with_capacity(format.len() + 16);
     let mut i = 0;
