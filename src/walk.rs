@@ -1045,7 +1045,8 @@ fn walk_deferred<B: Backend>(shared: &Shared<'_, B>, main: &mut NodeTable<'_>, o
     }
 }
 
-/// How the descriptor limit is shared out (see [`FdPool`]).
+/// How the descriptor limit is shared out between the workers and the pool
+/// of directories kept open for waiting tasks.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct FdBudget {
     /// Workers that fit: the number asked for, fewer when the limit is too
@@ -1058,7 +1059,8 @@ pub struct FdBudget {
 impl FdBudget {
     /// Share `limit` descriptors, `open` of them already taken (stdio, a
     /// ring, inherited ones), between `threads` workers, each holding up to
-    /// [`FDS_PER_WORKER`] plus `per_thread` of its backend's, the main
+    /// two (the directory it lists, a parent while it reopens a chain) plus
+    /// `per_thread` of its backend's, the main
     /// thread's argument, and the pool. A limit too small for the workers
     /// asked for gets fewer of them (at least one); the pool is capped at
     /// 65,536 and keeps a margin of an eighth (at most 64) for what the

@@ -8,7 +8,7 @@
 //! link even though each step, taken relative to its own directory, is one
 //! link. A scan that works relative to directory fds keeps the count itself:
 //! a directory's count is its parent's plus the links followed to resolve
-//! its name there, which [`count_hops`] works out one component at a time,
+//! its name there, which `count_hops` works out one component at a time,
 //! the way `link_path_walk` does.
 
 use crate::Errno;
