@@ -53,6 +53,8 @@ fn options(threads: usize) -> ScanOptions {
         exclude: None,
         max_open_dirs: None,
         placements: Vec::new(),
+        separate_dirs: false,
+        time: fdu::tree::TimeKind::Modified,
     }
 }
 

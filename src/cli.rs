@@ -10,8 +10,9 @@ use fdu_platform::{Backend, BackendChoice, BackendKind};
 
 use crate::diag::{self, ExitStatus};
 use crate::exclude::Exclude;
-use crate::tree::Totals;
-use crate::units::{parse_c_number, Units, UnitsError};
+use crate::timefmt::TimeFormat;
+use crate::tree::{Stamp, TimeKind, Totals};
+use crate::units::{parse_c_number, parse_threshold, StrtolError, Units, UnitsError};
 use crate::walk::{scan_with, FileSink, ScanOptions, ScanOutcome};
 #[cfg(target_os = "linux")]
 use fdu_platform::uring::{UringBackend, UringConfig};
@@ -69,65 +70,77 @@ pub struct Config {
     pub stats: bool,
     /// Report duplicate files instead of sizes (`--dups`).
     pub dups: Option<crate::dups::DupsOptions>,
+    /// `-t`: print only entries of at least this size (or count, with
+    /// `--inodes`), or at most its absolute value when negative; 0 prints all.
+    pub threshold: i64,
+    /// `--time`: print each entry's latest time, so.
+    pub time: Option<TimeOptions>,
+    /// `--files0-from=F`: read the paths from F (`-` for stdin), NUL-separated.
+    pub files0_from: Option<Vec<u8>>,
+    /// Warnings to print before the scan (du's `warning: ...`).
+    pub warnings: Vec<String>,
 }
 
-fn command() -> Command {
+/// The one definition of fdu's command line: du's options in the order of
+/// du's `long_options` (which is the order getopt lists the candidates of
+/// an ambiguous abbreviation in), then fdu's own. `--help` text, shell
+/// completions and the man page are all made from it.
+pub fn command() -> Command {
     let flag = |name: &'static str| Arg::new(name).action(ArgAction::Count);
+    let value = |name: &'static str, value_name: &'static str| {
+        Arg::new(name)
+            .value_name(value_name)
+            .action(ArgAction::Append)
+            .allow_hyphen_values(true)
+    };
     Command::new("fdu")
-        .about("Summarize disk usage of each FILE, recursively for directories, in parallel.")
-        .override_usage("fdu [OPTION]... [FILE]...\n       fdu --dups [OPTION]... [FILE]...")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Summarize device usage of the set of FILEs, recursively for directories, in parallel.")
+        .override_usage("fdu [OPTION]... [FILE]...\n       fdu [OPTION]... --files0-from=F\n       fdu --dups [OPTION]... [FILE]...")
         .disable_help_flag(true)
         .disable_version_flag(true)
         .dont_collapse_args_in_usage(true)
-        .arg(flag("null").short('0').long("null").help("end each output line with NUL, not newline"))
         .arg(flag("all").short('a').long("all").help("write counts for all files, not just directories"))
-        .arg(flag("apparent-size").long("apparent-size").help("print apparent sizes rather than disk usage"))
-        .arg(
-            Arg::new("block-size")
-                .short('B')
-                .long("block-size")
-                .value_name("SIZE")
-                .action(ArgAction::Append)
-                .allow_hyphen_values(true)
-                .help("scale sizes by SIZE before printing them (e.g. -BM, -B 1K, -B KB)"),
-        )
+        .arg(flag("apparent-size").long("apparent-size").help("print apparent sizes rather than device usage"))
+        .arg(value("block-size", "SIZE").short('B').long("block-size").help("scale sizes by SIZE before printing them (e.g. -BM, -B 1K, -B KB)"))
         .arg(flag("bytes").short('b').long("bytes").help("equivalent to '--apparent-size --block-size=1'"))
-        .arg(flag("total").short('c').long("total").help("produce a grand total"))
+        .arg(flag("count-links").short('l').long("count-links").help("count sizes many times if hard linked"))
+        .arg(flag("dereference").short('L').long("dereference").help("dereference all symbolic links"))
         .arg(flag("dereference-args").short('D').visible_short_alias('H').long("dereference-args").help("dereference only symlinks that are listed on the command line"))
+        .arg(value("exclude", "PATTERN").long("exclude").help("exclude files that match PATTERN"))
+        .arg(value("exclude-from", "FILE").short('X').long("exclude-from").help("exclude files that match any pattern in FILE"))
         .arg(
-            Arg::new("max-depth")
-                .short('d')
-                .long("max-depth")
-                .value_name("N")
-                .action(ArgAction::Append)
-                .allow_hyphen_values(true)
-                .help("print the total for a directory only if it is N or fewer levels below the command line argument"),
+            value("files0-from", "F")
+                .long("files0-from")
+                .value_parser(clap::value_parser!(OsString))
+                .value_hint(clap::ValueHint::FilePath)
+                .help("summarize device usage of the NUL-terminated file names specified in file F; if F is -, then read names from standard input"),
         )
         .arg(flag("human-readable").short('h').long("human-readable").help("print sizes in human readable format (e.g., 1K 234M 2G)"))
         .arg(flag("inodes").long("inodes").help("list inode usage information instead of block usage"))
-        .arg(flag("k").short('k').help("like --block-size=1K"))
-        .arg(flag("dereference").short('L').long("dereference").help("dereference all symbolic links"))
-        .arg(flag("count-links").short('l').long("count-links").help("count sizes many times if hard linked"))
-        .arg(flag("m").short('m').help("like --block-size=1M"))
-        .arg(flag("no-dereference").short('P').long("no-dereference").help("don't follow any symbolic links (this is the default)"))
-        .arg(flag("summarize").short('s').long("summarize").help("display only a total for each argument"))
         .arg(flag("si").long("si").help("like -h, but use powers of 1000 not 1024"))
+        .arg(value("max-depth", "N").short('d').long("max-depth").help("print the total for a directory (or file, with --all) only if it is N or fewer levels below the command line argument"))
+        .arg(flag("null").short('0').long("null").help("end each output line with NUL, not newline"))
+        .arg(flag("no-dereference").short('P').long("no-dereference").help("don't follow any symbolic links (this is the default)"))
         .arg(flag("one-file-system").short('x').long("one-file-system").help("skip directories on different file systems"))
+        .arg(flag("separate-dirs").short('S').long("separate-dirs").help("for directories do not include size of subdirectories"))
+        .arg(flag("summarize").short('s').long("summarize").help("display only a total for each argument"))
+        .arg(flag("total").short('c').long("total").help("produce a grand total"))
+        .arg(value("threshold", "SIZE").short('t').long("threshold").help("exclude entries smaller than SIZE if positive, or entries greater than SIZE if negative"))
         .arg(
-            Arg::new("exclude")
-                .long("exclude")
-                .value_name("PATTERN")
+            Arg::new("time")
+                .long("time")
+                .value_name("WORD")
+                .num_args(0..=1)
+                .require_equals(true)
                 .action(ArgAction::Append)
-                .help("exclude files that match PATTERN"),
+                .help("show time of the last modification of any file in the directory, or any of its subdirectories; with WORD (atime, access, use, ctime or status), that time instead"),
         )
-        .arg(
-            Arg::new("exclude-from")
-                .short('X')
-                .long("exclude-from")
-                .value_name("FILE")
-                .action(ArgAction::Append)
-                .help("exclude files that match any pattern in FILE"),
-        )
+        .arg(value("time-style", "STYLE").long("time-style").help("show times using STYLE: full-iso, long-iso, iso, or +FORMAT (FORMAT as in 'date')"))
+        .arg(flag("k").short('k').help("like --block-size=1K"))
+        .arg(flag("m").short('m').help("like --block-size=1M"))
+        .arg(flag("help").long("help").help("display this help and exit"))
+        .arg(flag("version").long("version").help("output version information and exit"))
         .arg(
             Arg::new("threads")
                 .short('j')
@@ -173,6 +186,7 @@ fn command() -> Command {
                 .value_parser(clap::value_parser!(u32).range(1..))
                 .hide(true),
         )
+        .arg(flag("stats").long("stats").help("after the scan, print counts, syscalls by kind and per-worker balance on stderr"))
         .arg(flag("dups").long("dups").help("report files with equal contents (groups of paths) instead of sizes"))
         .arg(
             Arg::new("min-size")
@@ -189,16 +203,314 @@ fn command() -> Command {
                 .default_value("auto")
                 .hide(true),
         )
-        .arg(flag("stats").long("stats").help("after the scan, print counts, syscalls by kind and per-worker balance on stderr"))
-        .arg(flag("help").long("help").help("display this help and exit"))
-        .arg(flag("version").long("version").help("output version information and exit"))
+        .arg(
+            Arg::new("completions")
+                .long("completions")
+                .value_name("SHELL")
+                .value_parser(["bash", "zsh", "fish"])
+                .help("print the completion script for SHELL (bash, zsh or fish) and exit"),
+        )
+        .arg(flag("man").long("man").help("print the man page (roff) and exit"))
         .arg(
             Arg::new("paths")
                 .value_name("FILE")
                 .num_args(0..)
                 .action(ArgAction::Append)
+                .value_hint(clap::ValueHint::AnyPath)
                 .value_parser(clap::value_parser!(OsString)),
         )
+}
+
+/// Whether an option takes an argument, as in getopt's `struct option`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum HasArg {
+    No,
+    Required,
+    /// Only as `--name=VALUE` (`--time`).
+    Optional,
+}
+
+/// One option as getopt sees it.
+struct OptSpec {
+    id: String,
+    long: Option<String>,
+    shorts: Vec<char>,
+    has_arg: HasArg,
+    hidden: bool,
+    /// One of du's options (not fdu's own).
+    du: bool,
+}
+
+/// du 9.1's long options: an abbreviation that fits one of them and some
+/// of fdu's own options means du's (`--thr` is `--threshold`, not
+/// `--threads`), so that du's command lines mean the same to fdu.
+const DU_LONGS: &[&str] = &[
+    "all",
+    "apparent-size",
+    "block-size",
+    "bytes",
+    "count-links",
+    "dereference",
+    "dereference-args",
+    "exclude",
+    "exclude-from",
+    "files0-from",
+    "human-readable",
+    "inodes",
+    "si",
+    "max-depth",
+    "null",
+    "no-dereference",
+    "one-file-system",
+    "separate-dirs",
+    "summarize",
+    "total",
+    "threshold",
+    "time",
+    "time-style",
+    "help",
+    "version",
+];
+
+fn opt_specs(cmd: &Command) -> Vec<OptSpec> {
+    cmd.get_arguments()
+        .filter(|a| !a.is_positional())
+        .map(|a| {
+            let has_arg = if !a.get_action().takes_values() {
+                HasArg::No
+            } else if a.get_num_args().is_some_and(|r| r.min_values() == 0) {
+                HasArg::Optional
+            } else {
+                HasArg::Required
+            };
+            let mut shorts: Vec<char> = a.get_short().into_iter().collect();
+            shorts.extend(a.get_visible_short_aliases().unwrap_or_default());
+            OptSpec {
+                id: a.get_id().to_string(),
+                long: a.get_long().map(str::to_string),
+                shorts,
+                has_arg,
+                hidden: a.is_hide_set(),
+                du: a.get_long().is_some_and(|l| DU_LONGS.contains(&l)),
+            }
+        })
+        .collect()
+}
+
+/// The command line after [`getopt`]: long options spelled out in full,
+/// and how each option taking a value was written (for du's messages,
+/// which name `-t` or `--threshold` as typed).
+struct Normalized {
+    args: Vec<OsString>,
+    /// `(option id, name as written, value)` for every option that takes
+    /// a value, in command-line order (`--time` may have none).
+    written: Vec<Written>,
+}
+
+/// One option that takes a value, as given.
+struct Written {
+    id: String,
+    name: String,
+    value: Option<Vec<u8>>,
+}
+
+impl Normalized {
+    /// Every occurrence of option `id`: the name as written and the value.
+    fn all<'s>(&'s self, id: &'s str) -> impl Iterator<Item = &'s Written> + 's {
+        self.written.iter().filter(move |w| w.id == id)
+    }
+}
+
+/// GNU getopt_long's reading of the command line, in its words: long
+/// options may be abbreviated to any unambiguous prefix (an exact name
+/// wins), `--name=VALUE` or `--name VALUE`, short options clustered
+/// (`-sh`, `-d1`, `-d 1`), `--` ends the options. The result spells every
+/// option out, for clap to parse without guessing.
+fn getopt(args: Vec<OsString>, specs: &[OptSpec]) -> Result<Normalized, String> {
+    let mut out = Normalized {
+        args: Vec::with_capacity(args.len()),
+        written: Vec::new(),
+    };
+    let mut it = args.into_iter();
+    out.args.extend(it.next());
+    let with_value = |name: &str, value: &[u8]| {
+        let mut v = format!("--{name}=").into_bytes();
+        v.extend_from_slice(value);
+        os_from_bytes(v)
+    };
+    while let Some(arg) = it.next() {
+        let bytes = os_bytes(arg.clone());
+        if bytes == b"--" {
+            out.args.push(arg);
+            out.args.extend(it.by_ref());
+            break;
+        }
+        if let Some(body) = bytes.strip_prefix(b"--") {
+            let (name, value) = match body.iter().position(|&b| b == b'=') {
+                Some(i) => (&body[..i], Some(&body[i + 1..])),
+                None => (body, None),
+            };
+            let shown = String::from_utf8_lossy(&bytes).into_owned();
+            let exact = specs
+                .iter()
+                .find(|s| s.long.as_deref().map(str::as_bytes) == Some(name));
+            let spec = match exact {
+                Some(spec) => spec,
+                None => {
+                    let mut candidates: Vec<&OptSpec> = specs
+                        .iter()
+                        .filter(|s| !s.hidden)
+                        .filter(|s| {
+                            s.long
+                                .as_deref()
+                                .is_some_and(|l| l.as_bytes().starts_with(name))
+                        })
+                        .collect();
+                    if candidates.iter().any(|s| s.du) {
+                        candidates.retain(|s| s.du);
+                    }
+                    match candidates.as_slice() {
+                        [] => return Err(format!("unrecognized option '{}'", self::shown(&shown))),
+                        [one] => *one,
+                        many => {
+                            let names: Vec<String> = many
+                                .iter()
+                                .map(|s| format!("'--{}'", s.long.as_deref().unwrap_or_default()))
+                                .collect();
+                            return Err(format!(
+                                "option '{}' is ambiguous; possibilities: {}",
+                                self::shown(&shown),
+                                names.join(" ")
+                            ));
+                        }
+                    }
+                }
+            };
+            let long = spec.long.as_deref().unwrap_or_default();
+            match (spec.has_arg, value) {
+                (HasArg::No, Some(_)) => {
+                    return Err(format!("option '--{long}' doesn't allow an argument"))
+                }
+                (HasArg::No, None) => out.args.push(format!("--{long}").into()),
+                (HasArg::Optional, None) => {
+                    out.written.push(Written {
+                        id: spec.id.clone(),
+                        name: format!("--{long}"),
+                        value: None,
+                    });
+                    out.args.push(format!("--{long}").into());
+                }
+                (_, Some(v)) => {
+                    out.written.push(Written {
+                        id: spec.id.clone(),
+                        name: format!("--{long}"),
+                        value: Some(v.to_vec()),
+                    });
+                    out.args.push(with_value(long, v));
+                }
+                (HasArg::Required, None) => {
+                    let Some(v) = it.next() else {
+                        return Err(format!("option '--{long}' requires an argument"));
+                    };
+                    let v = os_bytes(v);
+                    out.args.push(with_value(long, &v));
+                    out.written.push(Written {
+                        id: spec.id.clone(),
+                        name: format!("--{long}"),
+                        value: Some(v),
+                    });
+                }
+            }
+            continue;
+        }
+        if bytes.len() < 2 || bytes[0] != b'-' {
+            out.args.push(arg);
+            continue;
+        }
+        // A cluster of short options.
+        let text = String::from_utf8_lossy(&bytes[1..]).into_owned();
+        for (i, c) in text.char_indices() {
+            let Some(spec) = specs.iter().find(|s| s.shorts.contains(&c)) else {
+                return Err(format!("invalid option -- '{}'", shown(&c.to_string())));
+            };
+            if spec.has_arg == HasArg::No {
+                out.args.push(format!("-{c}").into());
+                continue;
+            }
+            let attached = &bytes[1 + i + c.len_utf8()..];
+            let v = if !attached.is_empty() {
+                attached.to_vec()
+            } else {
+                match it.next() {
+                    Some(v) => os_bytes(v),
+                    None => return Err(format!("option requires an argument -- '{c}'")),
+                }
+            };
+            let long = spec.long.as_deref().unwrap_or(&spec.id);
+            out.args.push(with_value(long, &v));
+            out.written.push(Written {
+                id: spec.id.clone(),
+                name: format!("-{c}"),
+                value: Some(v),
+            });
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// `text` as a message shows it: control characters escaped (`\n`,
+/// `\x01`), as du's quoting shows them, so that what a user typed never
+/// breaks a message's lines.
+fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The first line of clap's error, which names the offending argument.
+fn clap_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.trim_start_matches("error: ").to_string()
+}
+
+/// clap's message for `args`, which it refused with `e`: the first line of
+/// its error. An argument holding a newline would cut that short, so the
+/// arguments are parsed again with their control characters escaped (which
+/// refuses them the same way) for the message.
+fn clap_message(e: &clap::Error, args: &[OsString]) -> String {
+    let escaped: Vec<OsString> = args
+        .iter()
+        .map(|a| os_from_bytes(shown(&a.to_string_lossy()).into_bytes()))
+        .collect();
+    let line = match command().try_get_matches_from(&escaped) {
+        Err(again) if escaped != args => clap_line(&again),
+        _ => clap_line(e),
+    };
+    if line.is_empty() {
+        "invalid usage".to_string()
+    } else {
+        line
+    }
+}
+
+#[cfg(unix)]
+fn os_from_bytes(bytes: Vec<u8>) -> OsString {
+    std::os::unix::ffi::OsStringExt::from_vec(bytes)
+}
+
+#[cfg(not(unix))]
+fn os_from_bytes(bytes: Vec<u8>) -> OsString {
+    String::from_utf8_lossy(&bytes).into_owned().into()
 }
 
 /// Position of the last occurrence of a flag or option, if any.
@@ -215,22 +527,154 @@ fn flag(m: &ArgMatches, id: &str) -> bool {
 
 /// The units before any option: from the first of `DU_BLOCK_SIZE`,
 /// `BLOCK_SIZE`, `BLOCKSIZE` that is set (even to an empty or invalid value,
-/// which means the default, as in du).
+/// which means what du makes of it: see [`Units::parse_env`]).
 fn env_units() -> Units {
     let posix = std::env::var_os("POSIXLY_CORRECT").is_some();
-    ["DU_BLOCK_SIZE", "BLOCK_SIZE", "BLOCKSIZE"]
+    match ["DU_BLOCK_SIZE", "BLOCK_SIZE", "BLOCKSIZE"]
         .iter()
         .find_map(std::env::var_os)
-        .and_then(|spec| Units::parse(spec.to_str()?).ok())
-        .unwrap_or_else(|| Units::default_for_env(posix))
+    {
+        Some(spec) => Units::parse_env(&spec.to_string_lossy(), posix),
+        None => Units::default_for_env(posix),
+    }
 }
 
-fn units_error(e: UnitsError, spec: &str) -> String {
+/// gnulib's `xstrtol_fatal` message for option `name` (as written: `-B`,
+/// `--block-size`) and its argument.
+fn strtol_message(e: StrtolError, name: &str, arg: &str) -> String {
     match e {
-        UnitsError::Invalid => format!("invalid -B argument '{spec}'"),
-        UnitsError::Suffix => format!("invalid suffix in -B argument '{spec}'"),
-        UnitsError::TooLarge => format!("-B argument '{spec}' too large"),
+        StrtolError::Invalid => format!("invalid {name} argument '{}'", shown(arg)),
+        StrtolError::Suffix => format!("invalid suffix in {name} argument '{}'", shown(arg)),
+        StrtolError::Overflow => format!("{name} argument '{}' too large", shown(arg)),
     }
+}
+
+fn units_error(e: UnitsError, name: &str, spec: &str) -> String {
+    let e = match e {
+        UnitsError::Invalid => StrtolError::Invalid,
+        UnitsError::Suffix => StrtolError::Suffix,
+        UnitsError::TooLarge => StrtolError::Overflow,
+    };
+    strtol_message(e, name, spec)
+}
+
+/// gnulib's `argmatch`: `arg` is one of `choices` or an unambiguous prefix
+/// of them (prefixes of several choices meaning the same are fine). The
+/// error is du's, on one line.
+fn argmatch<T: Copy + PartialEq>(
+    arg: &str,
+    choices: &[(&str, T)],
+    context: &str,
+) -> Result<T, String> {
+    if let Some((_, v)) = choices.iter().find(|(c, _)| *c == arg) {
+        return Ok(*v);
+    }
+    let mut found: Option<T> = None;
+    let mut ambiguous = false;
+    for (c, v) in choices {
+        if c.starts_with(arg) {
+            match found {
+                None => found = Some(*v),
+                Some(f) if f != *v => ambiguous = true,
+                Some(_) => {}
+            }
+        }
+    }
+    let what = match (found, ambiguous) {
+        (Some(v), false) => return Ok(v),
+        (Some(_), true) => "ambiguous",
+        (None, _) => "invalid",
+    };
+    // "Valid arguments are:" and the list, one line per group, as du.
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    let mut last: Option<T> = None;
+    for (c, v) in choices {
+        if last == Some(*v) {
+            groups.last_mut().expect("a group").push(format!("'{c}'"));
+        } else {
+            groups.push(vec![format!("'{c}'")]);
+        }
+        last = Some(*v);
+    }
+    let valid: Vec<String> = groups
+        .iter()
+        .map(|g| format!("\n  - {}", g.join(", ")))
+        .collect();
+    Err(format!(
+        "{what} argument '{}' for '{context}'\nValid arguments are:{}",
+        shown(arg),
+        valid.concat()
+    ))
+}
+
+/// How `--time` prints times: which one, and in which format.
+#[derive(Clone, Debug)]
+pub struct TimeOptions {
+    /// Which time.
+    pub kind: TimeKind,
+    /// The strftime-like format.
+    pub format: TimeFormat,
+}
+
+/// `--time[=WORD]` and `--time-style`/`TIME_STYLE`, as du resolves them.
+fn time_options(norm: &Normalized) -> Result<Option<TimeOptions>, String> {
+    let mut kind = None;
+    for w in norm.all("time") {
+        kind = Some(match &w.value {
+            None => TimeKind::Modified,
+            Some(v) => argmatch(
+                &String::from_utf8_lossy(v),
+                &[
+                    ("atime", TimeKind::Accessed),
+                    ("access", TimeKind::Accessed),
+                    ("use", TimeKind::Accessed),
+                    ("ctime", TimeKind::Changed),
+                    ("status", TimeKind::Changed),
+                ],
+                "--time",
+            )?,
+        });
+    }
+    let Some(kind) = kind else {
+        return Ok(None);
+    };
+    let style: Vec<u8> = match norm.all("time-style").last().and_then(|w| w.value.clone()) {
+        Some(style) => style,
+        None => match std::env::var_os("TIME_STYLE").map(os_bytes) {
+            // "locale" is ignored, for compatibility with ls.
+            None => b"long-iso".to_vec(),
+            Some(s) if s == b"locale" => b"long-iso".to_vec(),
+            Some(s) if s.first() == Some(&b'+') => {
+                // Anything after a newline is ignored, as ls does.
+                let end = s.iter().position(|&b| b == b'\n').unwrap_or(s.len());
+                s[..end].to_vec()
+            }
+            Some(s) => {
+                let mut rest: &[u8] = &s;
+                while let Some(r) = rest.strip_prefix(b"posix-") {
+                    rest = r;
+                }
+                rest.to_vec()
+            }
+        },
+    };
+    let format = match style.strip_prefix(b"+") {
+        Some(f) => f.to_vec(),
+        None => argmatch(
+            &String::from_utf8_lossy(&style),
+            &[
+                ("full-iso", &b"%Y-%m-%d %H:%M:%S.%N %z"[..]),
+                ("long-iso", &b"%Y-%m-%d %H:%M"[..]),
+                ("iso", &b"%Y-%m-%d"[..]),
+            ],
+            "time style",
+        )?
+        .to_vec(),
+    };
+    Ok(Some(TimeOptions {
+        kind,
+        format: TimeFormat::new(format),
+    }))
 }
 
 #[cfg(unix)]
@@ -250,26 +694,38 @@ pub enum Parsed {
     Run(Box<Config>),
     /// Print this on stdout and exit 0 (`--help`, `--version`).
     Print(String),
-    /// A usage error, already worded for `fdu: ...`.
+    /// A usage error, already worded for `fdu: ...` (lines after the
+    /// first as du prints them), followed by du's `Try 'fdu --help' for
+    /// more information.` line.
     Usage(String),
+    /// An invalid option value that du reports without that line (its
+    /// `xstrtol_fatal` errors: `-B`, `-t`).
+    Fatal(String),
 }
 
 /// Parse a command line (the first item is the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     let mut cmd = command();
-    let m = match cmd.try_get_matches_from_mut(args) {
+    let specs = opt_specs(&cmd);
+    let norm = match getopt(args.into_iter().collect(), &specs) {
+        Ok(n) => n,
+        Err(message) => return Parsed::Usage(message),
+    };
+    let m = match cmd.try_get_matches_from_mut(norm.args.clone()) {
         Ok(m) => m,
-        Err(e) => {
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid usage");
-            return Parsed::Usage(first.trim_start_matches("error: ").to_string());
-        }
+        Err(e) => return Parsed::Usage(clap_message(&e, &norm.args)),
     };
     if flag(&m, "help") {
-        return Parsed::Print(cmd.render_help().to_string());
+        return Parsed::Print(help_text());
     }
     if flag(&m, "version") {
-        return Parsed::Print(format!("fdu {}\n", env!("CARGO_PKG_VERSION")));
+        return Parsed::Print(version_text());
+    }
+    if let Some(shell) = m.get_one::<String>("completions") {
+        return Parsed::Print(completions(shell));
+    }
+    if flag(&m, "man") {
+        return Parsed::Print(man_page());
     }
 
     // Unit options: the last one given wins, as in du.
@@ -297,17 +753,42 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
             "m" => Units::parse("1M").expect("valid"),
             "bytes" => Units::parse("1").expect("valid"),
             _ => {
-                let spec = block_specs
-                    .iter()
-                    .find(|(j, _)| *j == i)
-                    .map(|(_, s)| s.as_str())
-                    .unwrap_or_default();
+                let n = block_specs.iter().position(|(j, _)| *j == i).unwrap_or(0);
+                let spec = block_specs[n].1.as_str();
                 match Units::parse(spec) {
                     Ok(u) => u,
-                    Err(e) => return Parsed::Usage(units_error(e, spec)),
+                    Err(e) => {
+                        let name = norm
+                            .all("block-size")
+                            .nth(n)
+                            .map_or("-B", |w| w.name.as_str());
+                        return Parsed::Fatal(units_error(e, name, spec));
+                    }
                 }
             }
         };
+    }
+
+    // -t: each occurrence is checked, the last one counts.
+    let mut threshold = 0i64;
+    for w in norm.all("threshold") {
+        let text = String::from_utf8_lossy(w.value.as_deref().unwrap_or_default()).into_owned();
+        threshold = match parse_threshold(&text) {
+            Ok(t) => t,
+            Err(e) => return Parsed::Fatal(strtol_message(e, &w.name, &text)),
+        };
+        if threshold == 0 && text.starts_with('-') {
+            return Parsed::Fatal("invalid --threshold argument '-0'".into());
+        }
+    }
+
+    let time = match time_options(&norm) {
+        Ok(t) => t,
+        Err(message) => return Parsed::Usage(message),
+    };
+    // Local time comes from the C library's localtime_r and strftime.
+    if cfg!(not(unix)) && time.is_some() {
+        return Parsed::Usage("--time is only available on Unix systems".into());
     }
 
     let summarize = flag(&m, "summarize");
@@ -322,11 +803,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     {
         match parse_c_number(text) {
             Ok((d, "")) => max_depth = usize::try_from(d).unwrap_or(usize::MAX),
-            _ => return Parsed::Usage(format!("invalid maximum depth '{text}'")),
+            _ => {
+                return Parsed::Usage(format!("invalid maximum depth '{}'", shown(text)));
+            }
         }
         if summarize && max_depth != 0 {
             return Parsed::Usage(format!(
-                "summarizing conflicts with --max-depth={max_depth}"
+                "warning: summarizing conflicts with --max-depth={max_depth}"
             ));
         }
     }
@@ -334,7 +817,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         max_depth = 0;
     }
 
+    let mut warnings = Vec::new();
     let measure = if flag(&m, "inodes") {
+        if flag(&m, "apparent-size") || flag(&m, "bytes") {
+            warnings.push(
+                "warning: options --apparent-size and -b are ineffective with --inodes".to_string(),
+            );
+        }
         units = units.for_inodes();
         Measure::Inodes
     } else if flag(&m, "apparent-size") || flag(&m, "bytes") {
@@ -366,10 +855,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
             ),
             Err(e) => {
                 let e = fdu_platform::Errno::from(e);
-                return Parsed::Usage(format!(
-                    "cannot read exclude file {}: {e}",
-                    diag::quote(file.as_bytes())
-                ));
+                return Parsed::Usage(format!("{}: {e}", diag::quotef(file.as_bytes())));
             }
         }
     }
@@ -395,9 +881,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         PinMode::None => Vec::new(),
         mode => pin::plan(&topology, mode, threads),
     };
+    let time_kind = time.as_ref().map_or(TimeKind::Modified, |t| t.kind);
     #[cfg(target_os = "linux")]
     let uring = {
-        let mut cfg = UringConfig::default();
+        let mut cfg = UringConfig {
+            times: time_kind != TimeKind::Modified,
+            ..UringConfig::default()
+        };
         if let Some(&depth) = m.get_one::<u32>("ring-depth") {
             cfg.depth = depth;
         }
@@ -410,7 +900,19 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         .get_many::<OsString>("paths")
         .map(|v| v.cloned().map(os_bytes).collect())
         .unwrap_or_default();
-    if paths.is_empty() {
+    let files0_from = m
+        .get_many::<OsString>("files0-from")
+        .and_then(|mut v| v.next_back())
+        .cloned()
+        .map(os_bytes);
+    if files0_from.is_some() {
+        if let Some(extra) = paths.first() {
+            return Parsed::Usage(format!(
+                "extra operand {}\nfile operands cannot be combined with --files0-from",
+                diag::quote(extra)
+            ));
+        }
+    } else if paths.is_empty() {
         paths.push(b".".to_vec());
     }
     let dups = match dups_options(&m) {
@@ -429,7 +931,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
             exclude,
             max_open_dirs: m.get_one::<u32>("max-open-dirs").map(|&n| n as usize),
             placements,
+            separate_dirs: flag(&m, "separate-dirs"),
+            time: time_kind,
         },
+        threshold,
+        time,
+        files0_from,
+        warnings,
         measure,
         units,
         total: flag(&m, "total"),
@@ -462,6 +970,9 @@ fn dups_options(m: &ArgMatches) -> Result<Option<crate::dups::DupsOptions>, Stri
         };
     }
     let sized = [
+        ("separate-dirs", "--separate-dirs"),
+        ("threshold", "--threshold"),
+        ("time", "--time"),
         ("summarize", "--summarize"),
         ("max-depth", "--max-depth"),
         ("all", "--all"),
@@ -475,7 +986,9 @@ fn dups_options(m: &ArgMatches) -> Result<Option<crate::dups::DupsOptions>, Stri
     }
     let min_size = match m.get_one::<String>("min-size") {
         None => 1,
-        Some(text) => parse_size(text).ok_or_else(|| format!("invalid --min-size '{text}'"))?,
+        Some(text) => {
+            parse_size(text).ok_or_else(|| format!("invalid --min-size '{}'", shown(text)))?
+        }
     };
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
     Ok(Some(crate::dups::DupsOptions {
@@ -516,18 +1029,35 @@ pub fn default_threads() -> usize {
 }
 
 /// Writes du's lines, and goes quiet once stdout is closed.
-struct Printer<W: Write> {
+struct Printer<'c, W: Write> {
     out: W,
     units: Units,
     measure: Measure,
     end: u8,
+    /// `-t`, as in [`Config::threshold`].
+    threshold: i64,
+    /// `--time`: the format of the time column.
+    time: Option<&'c TimeFormat>,
     closed: bool,
     /// A write failed for another reason than a closed pipe.
     failed: bool,
     buf: Vec<u8>,
 }
 
-impl<W: Write> Printer<W> {
+impl<W: Write> Printer<'_, W> {
+    /// An entry's line, unless `-t` leaves it out.
+    fn entry(&mut self, totals: &Totals, path: &[u8]) {
+        let v = self.measure.of(totals);
+        let shown = if self.threshold < 0 {
+            v <= self.threshold.unsigned_abs()
+        } else {
+            v >= self.threshold as u64
+        };
+        if shown {
+            self.line(totals, path);
+        }
+    }
+
     fn line(&mut self, totals: &Totals, path: &[u8]) {
         if self.closed {
             return;
@@ -535,6 +1065,10 @@ impl<W: Write> Printer<W> {
         self.buf.clear();
         self.units.format(self.measure.of(totals), &mut self.buf);
         self.buf.push(b'\t');
+        if let Some(format) = self.time {
+            format.format(totals.time, &mut self.buf);
+            self.buf.push(b'\t');
+        }
         self.buf.extend_from_slice(path);
         self.buf.push(self.end);
         if let Err(e) = self.out.write_all(&self.buf) {
@@ -543,10 +1077,7 @@ impl<W: Write> Printer<W> {
     }
 
     fn fail(&mut self, e: io::Error) {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            diag::report(&format!("write error: {}", fdu_platform::Errno::from(e)));
-            self.failed = true;
-        }
+        self.failed |= crate::output::write_failed(&e);
         self.closed = true;
     }
 
@@ -561,28 +1092,64 @@ impl<W: Write> Printer<W> {
 
 /// Run a parsed configuration, printing to stdout; returns the exit status.
 pub fn run(config: &Config) -> ExitStatus {
-    if let Some(dups) = &config.dups {
-        return crate::dups::run(config, dups);
+    for warning in &config.warnings {
+        diag::report(warning);
     }
-    let stdout = io::stdout();
+    let mut list_failed = false;
+    let listed;
+    let config = match &config.files0_from {
+        None => config,
+        Some(from) => {
+            let Some((paths, failed)) = read_files0(from) else {
+                return ExitStatus::Partial;
+            };
+            list_failed = failed;
+            listed = Config {
+                paths,
+                files0_from: None,
+                ..config.clone()
+            };
+            &listed
+        }
+    };
+    if let Some(dups) = &config.dups {
+        return crate::dups::run(config, dups).max(if list_failed {
+            ExitStatus::Partial
+        } else {
+            ExitStatus::Ok
+        });
+    }
     let mut printer = Printer {
-        out: io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
+        out: crate::output::Stdout::new(),
         units: config.units,
         measure: config.measure,
         end: if config.null { 0 } else { b'\n' },
+        threshold: config.threshold,
+        time: config.time.as_ref().map(|t| &t.format),
         closed: false,
         failed: false,
         buf: Vec::new(),
     };
     let started = std::time::Instant::now();
-    let scanned = match scan_on_backend(config, &config.scan, None, &mut |t, p| printer.line(t, p))
-    {
-        Ok(scanned) => scanned,
-        Err(status) => return status,
+    let scanned = if config.paths.is_empty() {
+        Scanned {
+            ran: config.backend,
+            ring: None,
+            outcome: ScanOutcome::default(),
+        }
+    } else {
+        match scan_on_backend(config, &config.scan, None, &mut |t, p| printer.entry(t, p)) {
+            Ok(scanned) => scanned,
+            Err(status) => return status,
+        }
     };
     let outcome = &scanned.outcome;
     if config.total {
-        printer.line(&outcome.grand_total, b"total");
+        // du's grand total starts at the epoch (a zeroed static), not at
+        // the earliest time there is.
+        let mut grand = outcome.grand_total;
+        grand.time = grand.time.max(Stamp { sec: 0, nsec: 0 });
+        printer.line(&grand, b"total");
     }
     printer.finish();
     if config.stats {
@@ -590,10 +1157,83 @@ pub fn run(config: &Config) -> ExitStatus {
     }
     // A reader that went away (`fdu -a / | head`) is not an error; any
     // other write error is.
-    if outcome.errors > 0 || printer.failed {
+    if outcome.errors > 0 || printer.failed || list_failed {
         ExitStatus::Partial
     } else {
         ExitStatus::Ok
+    }
+}
+
+/// `--files0-from=F`: the names in F (`-` is stdin), NUL-separated, the last
+/// one possibly unterminated. Empty names, and `-` when reading stdin, are
+/// reported as du does and left out. `None` when F cannot be opened
+/// (reported); else the names and whether anything was reported.
+fn read_files0(from: &[u8]) -> Option<(Vec<Vec<u8>>, bool)> {
+    use std::io::Read;
+    let stdin = from == b"-";
+    let mut text = Vec::new();
+    let mut failed = false;
+    let read = if stdin {
+        io::stdin().lock().read_to_end(&mut text)
+    } else {
+        match std::fs::File::open(crate::walk::os_path(from)) {
+            Ok(mut f) => f.read_to_end(&mut text),
+            Err(e) => {
+                diag::report(&format!(
+                    "cannot open {} for reading: {}",
+                    diag::quote(from),
+                    fdu_platform::Errno::from(e)
+                ));
+                return None;
+            }
+        }
+    };
+    if let Err(e) = read {
+        diag::report(&format!(
+            "{}: read error: {}",
+            quotef(from),
+            fdu_platform::Errno::from(e)
+        ));
+        failed = true;
+    }
+    let mut names = Vec::new();
+    if text.is_empty() {
+        return Some((names, failed));
+    }
+    if text.last() == Some(&0) {
+        text.pop();
+    }
+    for (i, name) in text.split(|&b| b == 0).enumerate() {
+        if stdin && name == b"-" {
+            diag::report(&format!(
+                "when reading file names from stdin, no file name of {} allowed",
+                diag::quote(name)
+            ));
+            failed = true;
+        } else if name.is_empty() {
+            diag::report(&format!(
+                "{}:{}: invalid zero-length file name",
+                quotef(from),
+                i + 1
+            ));
+            failed = true;
+        } else {
+            names.push(name.to_vec());
+        }
+    }
+    Some((names, failed))
+}
+
+/// gnulib's `quotef`: a file name quoted only when a shell would need it.
+fn quotef(name: &[u8]) -> String {
+    let plain = !name.is_empty()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"%+,-./:@_^".contains(&b));
+    if plain {
+        String::from_utf8_lossy(name).into_owned()
+    } else {
+        diag::quote(name)
     }
 }
 
@@ -771,8 +1411,195 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
             ExitStatus::Ok
         }
         Parsed::Usage(message) => {
-            diag::report(&format!("{message} (try 'fdu --help')"));
+            let name = diag::program_name();
+            diag::report(&format!(
+                "{message}\nTry '{name} --help' for more information."
+            ));
+            ExitStatus::Usage
+        }
+        Parsed::Fatal(message) => {
+            diag::report(&message);
             ExitStatus::Usage
         }
     }
+}
+
+/// `fdu --help`: du's text for du's options, in du's order and layout,
+/// then fdu's own options.
+pub fn help_text() -> String {
+    let mut text = String::from(
+        "\
+Usage: fdu [OPTION]... [FILE]...
+  or:  fdu [OPTION]... --files0-from=F
+  or:  fdu --dups [OPTION]... [FILE]...
+Summarize device usage of the set of FILEs, recursively for directories,
+in parallel.
+
+Mandatory arguments to long options are mandatory for short options too.
+  -0, --null            end each output line with NUL, not newline
+  -a, --all             write counts for all files, not just directories
+      --apparent-size   print apparent sizes rather than device usage; although
+                          the apparent size is usually smaller, it may be
+                          larger due to holes in ('sparse') files, internal
+                          fragmentation, indirect blocks, and the like
+  -B, --block-size=SIZE  scale sizes by SIZE before printing them; e.g.,
+                           '-BM' prints sizes in units of 1,048,576 bytes;
+                           see SIZE format below
+  -b, --bytes           equivalent to '--apparent-size --block-size=1'
+  -c, --total           produce a grand total
+  -D, --dereference-args  dereference only symlinks that are listed on the
+                          command line
+  -d, --max-depth=N     print the total for a directory (or file, with --all)
+                          only if it is N or fewer levels below the command
+                          line argument;  --max-depth=0 is the same as
+                          --summarize
+      --files0-from=F   summarize device usage of the
+                          NUL-terminated file names specified in file F;
+                          if F is -, then read names from standard input
+  -H                    equivalent to --dereference-args (-D)
+  -h, --human-readable  print sizes in human readable format (e.g., 1K 234M 2G)
+      --inodes          list inode usage information instead of block usage
+  -k                    like --block-size=1K
+  -L, --dereference     dereference all symbolic links
+  -l, --count-links     count sizes many times if hard linked
+  -m                    like --block-size=1M
+  -P, --no-dereference  don't follow any symbolic links (this is the default)
+  -S, --separate-dirs   for directories do not include size of subdirectories
+      --si              like -h, but use powers of 1000 not 1024
+  -s, --summarize       display only a total for each argument
+  -t, --threshold=SIZE  exclude entries smaller than SIZE if positive,
+                          or entries greater than SIZE if negative
+      --time            show time of the last modification of any file in the
+                          directory, or any of its subdirectories
+      --time=WORD       show time as WORD instead of modification time:
+                          atime, access, use, ctime or status
+      --time-style=STYLE  show times using STYLE, which can be:
+                            full-iso, long-iso, iso, or +FORMAT;
+                            FORMAT is interpreted like in 'date'
+  -X, --exclude-from=FILE  exclude files that match any pattern in FILE
+      --exclude=PATTERN    exclude files that match PATTERN
+  -x, --one-file-system    skip directories on different file systems
+      --help        display this help and exit
+      --version     output version information and exit
+
+fdu's own options:
+",
+    );
+    // fdu's options, from the clap definition.
+    let cmd = command();
+    let own = [
+        "threads",
+        "backend",
+        "pin",
+        "ring-depth",
+        "ring-workers",
+        "stats",
+        "dups",
+        "min-size",
+        "hardlinks",
+        "json",
+        "completions",
+        "man",
+    ];
+    for id in own {
+        let Some(arg) = cmd.get_arguments().find(|a| a.get_id() == id) else {
+            continue;
+        };
+        let mut head = match arg.get_short() {
+            Some(c) => format!("  -{c}, "),
+            None => "      ".to_string(),
+        };
+        head.push_str("--");
+        head.push_str(arg.get_long().unwrap_or(id));
+        if arg.get_action().takes_values() {
+            let name = arg
+                .get_value_names()
+                .and_then(|v| v.first())
+                .map_or("VALUE".to_string(), |n| n.to_string());
+            head.push('=');
+            head.push_str(&name);
+        }
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        text.push_str(&wrap_help(&head, &help));
+    }
+    text.push_str(
+        "
+Display values are in units of the first available SIZE from --block-size,
+and the DU_BLOCK_SIZE, BLOCK_SIZE and BLOCKSIZE environment variables.
+Otherwise, units default to 1024 bytes (or 512 if POSIXLY_CORRECT is set).
+
+The SIZE argument is an integer and optional unit (example: 10K is 10*1024).
+Units are K,M,G,T,P,E,Z,Y (powers of 1024) or KB,MB,... (powers of 1000).
+Binary prefixes can be used, too: KiB=K, MiB=M, and so on.
+",
+    );
+    text
+}
+
+/// `head` and `help` in du's layout: help from column 25 (or after two
+/// spaces past a long head), continuation lines indented by 26, lines of
+/// at most 80 columns.
+fn wrap_help(head: &str, help: &str) -> String {
+    let mut out = String::new();
+    let mut line = head.to_string();
+    if line.len() < 22 {
+        line.push_str(&" ".repeat(24 - line.len()));
+    } else {
+        line.push_str("  ");
+    }
+    let mut first = true;
+    for word in help.split_whitespace() {
+        let fits = line.len() + word.len() < 80;
+        if !first && !fits {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = " ".repeat(26);
+        } else if !first {
+            line.push(' ');
+        }
+        line.push_str(word);
+        first = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+/// `fdu --version`, as GNU tools print theirs.
+pub fn version_text() -> String {
+    format!(
+        "fdu (fdu) {}\n\
+         License MIT OR Apache-2.0: <https://opensource.org/licenses/MIT>,\n\
+         <https://www.apache.org/licenses/LICENSE-2.0>.\n\
+         This is free software: you are free to change and redistribute it.\n\
+         There is NO WARRANTY, to the extent permitted by law.\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The completion script for `shell` (`bash`, `zsh` or `fish`), generated
+/// from [`command`].
+pub fn completions(shell: &str) -> String {
+    let shell = match shell {
+        "zsh" => clap_complete::Shell::Zsh,
+        "fish" => clap_complete::Shell::Fish,
+        _ => clap_complete::Shell::Bash,
+    };
+    let mut cmd = command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "fdu", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The man page (roff), generated from [`command`].
+pub fn man_page() -> String {
+    let cmd = command().long_about(
+        "Summarize device usage of the set of FILEs, recursively for directories, \
+         in parallel, printing what GNU du prints. Long options may be abbreviated \
+         to any unambiguous prefix.",
+    );
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = clap_mangen::Man::new(cmd).render(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }

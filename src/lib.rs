@@ -8,9 +8,11 @@
 //! | [`walk`] | the parallel walker: work-stealing deques, batches, termination, fd budget |
 //! | [`tree`] | the printed nodes, folding, hard-link charging, output order |
 //! | [`links`] | the sharded `(dev, ino)` set |
-//! | [`units`] | block sizes and du's rounding |
+//! | [`units`] | block sizes and du's rounding, du's number parsing |
+//! | [`timefmt`] | `--time` stamps in the local time zone, `--time-style` formats |
 //! | [`exclude`] | `--exclude` matching as du does it |
 //! | [`diag`] | one-line diagnostics and exit statuses |
+//! | [`output`] | standard output and its write-error policy |
 //! | [`dups`] | `--dups`: duplicate files, found by size, then BLAKE3 |
 //!
 //! Every syscall is made by a backend of the `fdu-platform` crate; this
@@ -23,6 +25,8 @@ pub mod diag;
 pub mod dups;
 pub mod exclude;
 pub mod links;
+pub mod output;
+pub mod timefmt;
 pub mod tree;
 pub mod units;
 pub mod walk;

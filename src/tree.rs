@@ -38,8 +38,51 @@ impl NodeId {
     }
 }
 
-/// The three things du can count, summed together.
+/// A time stamp: seconds and nanoseconds since the epoch.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash)]
+pub struct Stamp {
+    /// Seconds since the epoch (negative before 1970).
+    pub sec: i64,
+    /// Nanoseconds within the second.
+    pub nsec: u32,
+}
+
+impl Stamp {
+    /// Earlier than any file's time: what an empty sum holds (du's
+    /// `TYPE_MINIMUM (time_t)`).
+    pub const MIN: Stamp = Stamp {
+        sec: i64::MIN,
+        nsec: 0,
+    };
+}
+
+/// Which of a file's times `--time` shows.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub enum TimeKind {
+    /// Last modification (`st_mtime`, the default).
+    #[default]
+    Modified,
+    /// Last access (`--time=atime`, `access`, `use`).
+    Accessed,
+    /// Last status change (`--time=ctime`, `status`).
+    Changed,
+}
+
+impl TimeKind {
+    /// This time of `meta`.
+    pub fn of(self, meta: &Meta) -> Stamp {
+        let (sec, nsec) = match self {
+            TimeKind::Modified => (meta.mtime, meta.mtime_nsec),
+            TimeKind::Accessed => (meta.atime, meta.atime_nsec),
+            TimeKind::Changed => (meta.ctime, meta.ctime_nsec),
+        };
+        Stamp { sec, nsec }
+    }
+}
+
+/// The three things du can count, summed together, and the latest time of
+/// what was summed (`--time`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Totals {
     /// Bytes allocated on disk (`st_blocks * 512`).
     pub disk: u64,
@@ -47,23 +90,43 @@ pub struct Totals {
     pub apparent: u64,
     /// Entries (`--inodes`).
     pub inodes: u64,
+    /// The latest time of the entries summed ([`Stamp::MIN`] for none).
+    pub time: Stamp,
+}
+
+impl Default for Totals {
+    fn default() -> Totals {
+        Totals {
+            disk: 0,
+            apparent: 0,
+            inodes: 0,
+            time: Stamp::MIN,
+        }
+    }
 }
 
 impl Totals {
-    /// One entry with this metadata.
+    /// One entry with this metadata, its modification time as its time.
     pub fn of(meta: &Meta) -> Totals {
+        Totals::with_time(meta, TimeKind::Modified)
+    }
+
+    /// One entry with this metadata, and its time of kind `time`.
+    pub fn with_time(meta: &Meta, time: TimeKind) -> Totals {
         Totals {
             disk: meta.disk_bytes(),
             apparent: meta.size,
             inodes: 1,
+            time: time.of(meta),
         }
     }
 
-    /// Add `other` into `self`.
+    /// Add `other` into `self` (the later time wins).
     pub fn add(&mut self, other: &Totals) {
         self.disk = self.disk.saturating_add(other.disk);
         self.apparent = self.apparent.saturating_add(other.apparent);
         self.inodes = self.inodes.saturating_add(other.inodes);
+        self.time = self.time.max(other.time);
     }
 }
 
@@ -79,6 +142,21 @@ struct Node<'a> {
     /// A multiply-linked file printed with `-a`: shown only if this
     /// occurrence is the one charged.
     hidden: bool,
+    /// What the node is, for `-S`.
+    kind: NodeKind,
+}
+
+/// What a node is: `-S` keeps a directory's totals out of its parent's,
+/// and keeps nodes for directories below the print depth.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum NodeKind {
+    /// A path argument, or a file printed with `-a`.
+    Plain,
+    /// A directory printed at its depth.
+    Dir,
+    /// A directory below the print depth (`-S` only): never printed,
+    /// counted in the grand total.
+    DeepDir,
 }
 
 /// One worker's printed nodes, names and charges, as handed back when the
@@ -121,6 +199,7 @@ impl<'a> NodeTable<'a> {
         name: Name<'a>,
         own: Totals,
         hidden: bool,
+        kind: NodeKind,
     ) -> NodeId {
         let id = NodeId::new(self.data.id, self.data.nodes.len());
         self.data.nodes.push(Node {
@@ -128,6 +207,7 @@ impl<'a> NodeTable<'a> {
             name,
             own,
             hidden,
+            kind,
         });
         id
     }
@@ -135,22 +215,40 @@ impl<'a> NodeTable<'a> {
     /// A path argument: `display` is the path as printed.
     pub fn add_root(&mut self, display: &[u8], own: Totals, hidden: bool) -> NodeId {
         let name = Name::Bytes(self.arena.alloc_slice_copy(display));
-        self.push(None, name, own, hidden)
+        self.push(None, name, own, hidden, NodeKind::Plain)
     }
 
     /// A directory at a printed depth; its name is interned.
     pub fn add_dir(&mut self, parent: NodeId, name: &[u8], own: Totals) -> NodeId {
+        self.add_dir_at(parent, name, own, true)
+    }
+
+    /// A directory: at a printed depth (`printed`), or below it, which only
+    /// `-S` keeps a node for (its entries then count in the grand total
+    /// only).
+    pub fn add_dir_at(
+        &mut self,
+        parent: NodeId,
+        name: &[u8],
+        own: Totals,
+        printed: bool,
+    ) -> NodeId {
         let name = match std::str::from_utf8(name) {
             Ok(text) => Name::Interned(self.data.names.get_or_intern(text)),
             Err(_) => Name::Bytes(self.arena.alloc_slice_copy(name)),
         };
-        self.push(Some(parent), name, own, false)
+        let kind = if printed {
+            NodeKind::Dir
+        } else {
+            NodeKind::DeepDir
+        };
+        self.push(Some(parent), name, own, false, kind)
     }
 
     /// A file printed by `-a`; `hidden` until its hard links are resolved.
     pub fn add_file(&mut self, parent: NodeId, name: &[u8], own: Totals, hidden: bool) -> NodeId {
         let name = Name::Bytes(self.arena.alloc_slice_copy(name));
-        self.push(Some(parent), name, own, hidden)
+        self.push(Some(parent), name, own, hidden, NodeKind::Plain)
     }
 
     /// Charge `totals` to `node`, which may belong to any table.
@@ -177,6 +275,7 @@ pub struct Tree<'t> {
     parent: Vec<u32>,
     total: Vec<Totals>,
     hidden: Vec<bool>,
+    kind: Vec<NodeKind>,
     children: Vec<Vec<u32>>,
     roots: Vec<u32>,
 }
@@ -198,6 +297,7 @@ impl<'t> Tree<'t> {
             parent: Vec::with_capacity(count),
             total: Vec::with_capacity(count),
             hidden: Vec::with_capacity(count),
+            kind: Vec::with_capacity(count),
             children: vec![Vec::new(); count],
             roots: Vec::new(),
         };
@@ -217,6 +317,7 @@ impl<'t> Tree<'t> {
                 }
                 tree.total.push(node.own);
                 tree.hidden.push(node.hidden);
+                tree.kind.push(node.kind);
             }
         }
         for t in tables {
@@ -260,7 +361,21 @@ impl<'t> Tree<'t> {
     /// Call `line(totals, path)` for every printed node: each argument in
     /// order, children before their parent, siblings in byte order of their
     /// names. Returns the grand total of all arguments.
-    pub fn emit(mut self, mut line: impl FnMut(&Totals, &[u8])) -> Totals {
+    ///
+    /// With `separate_dirs` (`-S`), a directory's totals are not added to
+    /// its parent's (as du's `dulvl[].ent`): each directory prints itself
+    /// and the entries directly in it, and the grand total still counts
+    /// everything.
+    pub fn emit(self, line: impl FnMut(&Totals, &[u8])) -> Totals {
+        self.emit_with(false, line)
+    }
+
+    /// [`Tree::emit`], with or without `-S`.
+    pub fn emit_with(
+        mut self,
+        separate_dirs: bool,
+        mut line: impl FnMut(&Totals, &[u8]),
+    ) -> Totals {
         let mut grand = Totals::default();
         let mut path: Vec<u8> = Vec::new();
         let roots = std::mem::take(&mut self.roots);
@@ -283,11 +398,13 @@ impl<'t> Tree<'t> {
                 }
                 stack.pop();
                 let totals = self.total[node as usize];
-                if !self.hidden[node as usize] {
+                let kind = self.kind[node as usize];
+                if !self.hidden[node as usize] && kind != NodeKind::DeepDir {
                     line(&totals, &path);
                 }
                 match self.parent[node as usize] {
                     NONE => grand.add(&totals),
+                    _ if separate_dirs && kind != NodeKind::Plain => grand.add(&totals),
                     p => self.total[p as usize].add(&totals),
                 }
                 path.truncate(saved);
@@ -306,6 +423,7 @@ mod tests {
             disk,
             apparent: disk,
             inodes: 1,
+            time: Stamp::MIN,
         }
     }
 

@@ -93,6 +93,144 @@ pub fn parse_c_number(s: &str) -> Result<(u64, &str), NumberError> {
     Ok((n, &t[end..]))
 }
 
+/// How gnulib's `xstrtol` family ended (`strtol_error`): the CLI words
+/// each as `xstrtol_fatal` does.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum StrtolError {
+    /// No number (`invalid -t argument 'x'`).
+    Invalid,
+    /// A suffix that is not allowed (`invalid suffix in -t argument '1x'`),
+    /// with or without an overflow before it.
+    Suffix,
+    /// Out of range (`-t argument '1Y' too large`).
+    Overflow,
+}
+
+/// gnulib's `xstrtoimax` (`signed`) or `xstrtoumax` with base 0: C's
+/// `strtoimax`/`strtoumax`, then an optional suffix from `valid` (a `0` in
+/// `valid` allows `KB`, `KiB` after a letter). Returns the value the C
+/// function leaves in `*val` (saturated on overflow, when it sets one) and
+/// its error, if any.
+pub fn xstrtol(s: &str, signed: bool, valid: &str) -> (Option<i128>, Option<StrtolError>) {
+    let (min, max): (i128, i128) = if signed {
+        (i64::MIN.into(), i64::MAX.into())
+    } else {
+        (0, u64::MAX.into())
+    };
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    if !signed && t.starts_with('-') {
+        return (None, Some(StrtolError::Invalid));
+    }
+    // strtol: sign, base prefix, digits.
+    let (negative, body) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let b = body.as_bytes();
+    let (radix, start) =
+        if b.len() > 2 && b[0] == b'0' && (b[1] | 0x20) == b'x' && b[2].is_ascii_hexdigit() {
+            (16u32, 2)
+        } else if b.first() == Some(&b'0') {
+            (8, 0)
+        } else {
+            (10, 0)
+        };
+    let digits = b[start..]
+        .iter()
+        .take_while(|c| (**c as char).is_digit(radix))
+        .count();
+    let mut err: Option<StrtolError> = None;
+    let (mut tmp, rest): (i128, &str) = if digits == 0 {
+        // No number: a valid suffix alone stands for 1.
+        match s.chars().next() {
+            Some(c) if valid.contains(c) => (1, s),
+            _ => return (None, Some(StrtolError::Invalid)),
+        }
+    } else {
+        let mut n: i128 = 0;
+        for c in body[start..start + digits].chars() {
+            n = (n * i128::from(radix) + i128::from(c.to_digit(radix).unwrap_or(0)))
+                .min(i128::from(u64::MAX) + 1);
+        }
+        let n = if negative { -n } else { n };
+        let n = if signed {
+            n
+        } else if negative {
+            // strtoumax negates in unsigned arithmetic (never reached:
+            // xstrtoumax refuses a minus sign).
+            n.rem_euclid(i128::from(u64::MAX) + 1)
+        } else {
+            n
+        };
+        let clamped = n.clamp(min, max);
+        if clamped != n {
+            err = Some(StrtolError::Overflow);
+        }
+        (clamped, &body[start + digits..])
+    };
+    let Some(first) = rest.chars().next() else {
+        return (Some(tmp), err);
+    };
+    if !valid.contains(first) {
+        return (Some(tmp), Some(StrtolError::Suffix));
+    }
+    let mut base: i128 = 1024;
+    let mut suffixes = 1;
+    let rb = rest.as_bytes();
+    if "EGgkKMmPTtYZ".contains(first) && valid.contains('0') {
+        match rb.get(1) {
+            Some(b'i') if rb.get(2) == Some(&b'B') => suffixes += 2,
+            Some(b'B') | Some(b'D') => {
+                base = 1000;
+                suffixes += 1;
+            }
+            _ => {}
+        }
+    }
+    let mut scale = |factor: i128, times: u32| {
+        for _ in 0..times {
+            let next = tmp * factor;
+            if next < min || next > max {
+                tmp = if tmp < 0 { min } else { max };
+                err = Some(StrtolError::Overflow);
+            } else {
+                tmp = next;
+            }
+        }
+    };
+    match first {
+        'b' => scale(512, 1),
+        'B' => scale(1024, 1),
+        'c' => {}
+        'E' => scale(base, 6),
+        'G' | 'g' => scale(base, 3),
+        'k' | 'K' => scale(base, 1),
+        'M' | 'm' => scale(base, 2),
+        'P' => scale(base, 5),
+        'T' | 't' => scale(base, 4),
+        'w' => scale(2, 1),
+        'Y' => scale(base, 8),
+        'Z' => scale(base, 7),
+        _ => return (Some(tmp), Some(StrtolError::Suffix)),
+    }
+    if rest.len() > suffixes {
+        err = Some(StrtolError::Suffix);
+    }
+    (Some(tmp), err)
+}
+
+/// A `--threshold` (`-t`) value as du reads it: `xstrtoimax` with the
+/// suffixes `kKmMGTPEZYRQ` (du 9.1's gnulib knows no `R`, `Q`: they are
+/// invalid suffixes). Negative values select entries at most that large.
+pub fn parse_threshold(s: &str) -> Result<i64, StrtolError> {
+    match xstrtol(s, true, "kKmMGTPEZYRQ0") {
+        (Some(v), None) => Ok(v as i64),
+        (_, Some(e)) => Err(e),
+        (None, None) => Err(StrtolError::Invalid),
+    }
+}
+
 /// Why a block size spec was refused; the CLI turns it into du's message.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum UnitsError {
@@ -165,6 +303,26 @@ impl Units {
         }
         let suffix = if digits { Suffix::None } else { shown };
         Ok(Units::Blocks { size, suffix })
+    }
+
+    /// A block size from `DU_BLOCK_SIZE`, `BLOCK_SIZE` or `BLOCKSIZE`: as
+    /// [`Units::parse`], except that an invalid value is not an error. Like
+    /// gnulib's `human_options`, whose result du ignores for the
+    /// environment, it keeps what `xstrtoumax` left: `1Q` or `1x` are
+    /// 1-byte blocks, `1Y` the largest block size, and a value without a
+    /// number or of 0 the default.
+    pub fn parse_env(spec: &str, posixly_correct: bool) -> Units {
+        if let Ok(units) = Units::parse(spec) {
+            return units;
+        }
+        let spec = spec.strip_prefix('\'').unwrap_or(spec);
+        match xstrtol(spec, false, "eEgGkKmMpPtTyYzZ0") {
+            (Some(size), _) if size > 0 => Units::Blocks {
+                size: u64::try_from(size).unwrap_or(u64::MAX),
+                suffix: Suffix::None,
+            },
+            _ => Units::default_for_env(posixly_correct),
+        }
     }
 
     /// These units for counting inodes: du prints counts in units of one,
@@ -362,6 +520,48 @@ mod tests {
                 suffix: Suffix::None
             }
         );
+    }
+
+    #[test]
+    fn threshold_parses_like_xstrtoimax() {
+        assert_eq!(parse_threshold("5K"), Ok(5 * 1024));
+        assert_eq!(parse_threshold("-1K"), Ok(-1024));
+        assert_eq!(parse_threshold("1KB"), Ok(1000));
+        assert_eq!(parse_threshold("1KiB"), Ok(1024));
+        assert_eq!(parse_threshold("K"), Ok(1024));
+        assert_eq!(parse_threshold("010"), Ok(8));
+        assert_eq!(parse_threshold("0x10"), Ok(16));
+        assert_eq!(parse_threshold(""), Err(StrtolError::Invalid));
+        assert_eq!(parse_threshold("x"), Err(StrtolError::Invalid));
+        assert_eq!(parse_threshold("1x"), Err(StrtolError::Suffix));
+        assert_eq!(parse_threshold("1b"), Err(StrtolError::Suffix));
+        assert_eq!(parse_threshold("1R"), Err(StrtolError::Suffix));
+        assert_eq!(parse_threshold("1Q"), Err(StrtolError::Suffix));
+        assert_eq!(parse_threshold("1Y"), Err(StrtolError::Overflow));
+        assert_eq!(parse_threshold("-8E"), Ok(i64::MIN));
+        assert_eq!(parse_threshold("8E"), Err(StrtolError::Overflow));
+        assert_eq!(
+            parse_threshold("99999999999999999999"),
+            Err(StrtolError::Overflow)
+        );
+        assert_eq!(parse_threshold("1KQ"), Err(StrtolError::Suffix));
+    }
+
+    #[test]
+    fn invalid_environment_block_sizes_keep_what_xstrtoumax_left() {
+        let blocks = |size| Units::Blocks {
+            size,
+            suffix: Suffix::None,
+        };
+        assert_eq!(Units::parse_env("1Q", false), blocks(1));
+        assert_eq!(Units::parse_env("2x", false), blocks(2));
+        assert_eq!(Units::parse_env("1Y", false), blocks(u64::MAX));
+        assert_eq!(Units::parse_env("17E", false), blocks(u64::MAX));
+        assert_eq!(Units::parse_env("0", false), blocks(1024));
+        assert_eq!(Units::parse_env("-1", true), blocks(512));
+        assert_eq!(Units::parse_env("x", false), blocks(1024));
+        assert_eq!(Units::parse_env("", false), blocks(1024));
+        assert_eq!(Units::parse_env("1K", false), blocks(1024));
     }
 
     #[test]

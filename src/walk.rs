@@ -47,7 +47,7 @@ use fdu_platform::{Backend, Errno, Follow, Kind, Meta, Submitted};
 use crate::diag;
 use crate::exclude::Exclude;
 use crate::links::LinkSet;
-use crate::tree::{NodeId, NodeTable, Nodes, Totals, Tree};
+use crate::tree::{NodeId, NodeTable, Nodes, TimeKind, Totals, Tree};
 
 /// Names per stat batch: small enough to spread a huge directory over every
 /// worker, large enough that the task overhead is noise next to the syscalls.
@@ -80,6 +80,25 @@ pub struct ScanOptions {
     /// Where each worker runs (`--pin`): one entry per worker, or none to
     /// leave every worker unpinned.
     pub placements: Vec<Placement>,
+    /// `-S`: a directory's total leaves out its subdirectories. Directories
+    /// below the print depth then get nodes of their own (never printed),
+    /// so that their entries reach the grand total only.
+    pub separate_dirs: bool,
+    /// Which time [`Totals::time`] keeps (`--time=WORD`).
+    pub time: TimeKind,
+}
+
+impl ScanOptions {
+    /// The totals of one entry.
+    fn totals(&self, meta: &Meta) -> Totals {
+        Totals::with_time(meta, self.time)
+    }
+
+    /// Whether a directory at `depth` gets a node of its own: it is
+    /// printed, or `-S` needs it kept apart.
+    fn dir_node(&self, depth: usize) -> bool {
+        depth <= self.max_depth || self.separate_dirs
+    }
 }
 
 /// What the scan counted, besides the printed lines.
@@ -102,11 +121,47 @@ struct PathNode {
     parent: Option<Arc<PathNode>>,
     /// The component name; for a path argument, the path as given.
     name: CString,
-    /// `(st_dev, st_ino)`, to detect cycles under `-L -l`.
+    /// `(st_dev, st_ino)`: a directory whose identity is one of its
+    /// ancestors' is a cycle (a bind mount of an ancestor, a symlink to one
+    /// under `-L`), skipped as du's fts skips it.
     id: (u64, u64),
+    /// One bit per identity of this directory and its ancestors: a clear
+    /// bit proves an identity is not among them without walking the chain.
+    ancestors: u64,
+    /// Symbolic links followed from the argument to this directory, as the
+    /// kernel counts them in a full path (see `fdu_platform::hops`).
+    hops: u32,
+}
+
+/// The bit of [`PathNode::ancestors`] for one identity.
+fn id_bit(id: (u64, u64)) -> u64 {
+    let mix = (id.0 ^ id.1.rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    1 << (mix >> 58)
 }
 
 impl PathNode {
+    /// The node of a path argument.
+    fn root(name: CString, id: (u64, u64), hops: u32) -> Arc<PathNode> {
+        Arc::new(PathNode {
+            parent: None,
+            name,
+            id,
+            ancestors: id_bit(id),
+            hops,
+        })
+    }
+
+    /// The node of `name`, a subdirectory of `parent`.
+    fn child(parent: &Arc<PathNode>, name: CString, id: (u64, u64), hops: u32) -> Arc<PathNode> {
+        Arc::new(PathNode {
+            ancestors: parent.ancestors | id_bit(id),
+            parent: Some(parent.clone()),
+            name,
+            id,
+            hops,
+        })
+    }
+
     /// This directory, then its parent, up to the argument.
     fn ancestors(&self) -> impl Iterator<Item = &PathNode> {
         std::iter::successors(Some(self), |node| node.parent.as_deref())
@@ -144,7 +199,7 @@ impl PathNode {
 
     /// Whether this directory or one of its ancestors is `id`.
     fn has_ancestor(&self, id: (u64, u64)) -> bool {
-        self.ancestors().any(|node| node.id == id)
+        self.ancestors & id_bit(id) != 0 && self.ancestors().any(|node| node.id == id)
     }
 
     fn display_owned(&self, leaf: Option<&[u8]>) -> Vec<u8> {
@@ -207,20 +262,77 @@ pub trait FileSink: Sync {
     fn file(&self, worker: usize, dir: &DirPath, name: &[u8], meta: &Meta);
 }
 
+/// The descriptors directories may keep open while tasks below them wait.
+///
+/// Every worker also holds up to [`FDS_PER_WORKER`] descriptors of its own
+/// (the directory it lists, and a parent while it reopens a chain) outside
+/// this pool, and the backend some more (`Backend::fds_per_thread`): the
+/// pool is what the descriptor limit leaves after those, so no open ever
+/// fails for lack of descriptors. A directory opened without a slot of the
+/// pool is private to the worker that opened it: its batches are not
+/// shared and its subdirectories reopen it by its chain of names.
+struct FdPool {
+    used: AtomicUsize,
+    max: usize,
+}
+
+impl FdPool {
+    /// Take a slot, if one is free.
+    fn try_take(&self) -> bool {
+        let mut used = self.used.load(Ordering::Relaxed);
+        loop {
+            if used >= self.max {
+                return false;
+            }
+            match self.used.compare_exchange_weak(
+                used,
+                used + 1,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => used = now,
+            }
+        }
+    }
+
+    /// Take a slot, held until the returned guard drops.
+    fn take(pool: &Arc<FdPool>) -> Option<Slot> {
+        pool.try_take().then(|| Slot(pool.clone()))
+    }
+}
+
+/// A slot of the [`FdPool`], given back on drop.
+struct Slot(Arc<FdPool>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.used.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Descriptors a worker holds outside the [`FdPool`]: the directory it
+/// lists when no slot was free, and a parent while it reopens a chain.
+const FDS_PER_WORKER: usize = 2;
+
 /// An open directory and what its entries are charged to.
 struct OpenDir<B: Backend> {
+    /// Declared first: dropped (closed) before its slot is given back.
     fd: B::Dir,
     path: Arc<PathNode>,
     /// Level of the directory (arguments are 0).
     depth: usize,
     /// The printed node its entries fold into.
     target: NodeId,
-    open_count: Arc<AtomicUsize>,
+    /// The pool slot this descriptor holds; `None` for a directory
+    /// private to the worker that opened it (see [`FdPool`]).
+    slot: Option<Slot>,
 }
 
-impl<B: Backend> Drop for OpenDir<B> {
-    fn drop(&mut self) {
-        self.open_count.fetch_sub(1, Ordering::Relaxed);
+impl<B: Backend> OpenDir<B> {
+    /// Whether other tasks may hold this directory open.
+    fn shareable(&self) -> bool {
+        self.slot.is_some()
     }
 }
 
@@ -249,6 +361,8 @@ struct Deferred {
     name: CString,
     /// The directory the symlink points to.
     meta: Meta,
+    /// Symbolic links followed from the argument to that directory.
+    hops: u32,
     depth: usize,
     /// What the symlink's directory is charged to.
     target: NodeId,
@@ -258,8 +372,11 @@ struct Deferred {
 struct Subdir {
     name: CString,
     id: (u64, u64),
+    hops: u32,
     /// What its entries are charged to.
     target: NodeId,
+    /// The pool slot its descriptor will hold.
+    slot: Slot,
 }
 
 /// Names of one directory, NUL-terminated, back to back.
@@ -289,6 +406,7 @@ enum Task<B: Backend> {
         parent: Parent<B>,
         name: CString,
         id: (u64, u64),
+        hops: u32,
         depth: usize,
         target: NodeId,
     },
@@ -305,13 +423,18 @@ struct Shared<'s, B: Backend> {
     pending: AtomicUsize,
     idle: (Mutex<()>, Condvar),
     shutdown: AtomicBool,
-    open_dirs: Arc<AtomicUsize>,
-    max_open: usize,
+    sleep: Sleep,
+    pool: Arc<FdPool>,
     links: LinkSet,
     /// Insert directories in the link set (several arguments, or `-L`).
     hash_dirs: bool,
     /// Insert every file, not only multiply-linked ones.
     hash_all_files: bool,
+    /// Every entry of an argument is charged to the argument's own node
+    /// (`-s`, no `-a`/`-S`), and arguments are walked one after another:
+    /// a file with several names is charged where it is first seen, and
+    /// only its identity is kept.
+    charge_at_once: bool,
     /// Set symlinked directories aside (`-L` without `-l`): see [`Deferred`].
     defer_links: bool,
     deferred: Mutex<Vec<Deferred>>,
@@ -321,10 +444,54 @@ struct Shared<'s, B: Backend> {
     files: Option<&'s dyn FileSink>,
 }
 
+/// Where idle workers sleep: an event count, so that a worker parks
+/// without a timeout and a push never misses it.
+///
+/// A worker about to sleep reads `epoch`, counts itself in `sleepers`, looks
+/// for work once more, and only then waits for `epoch` to move. A pusher
+/// publishes its task, then wakes one sleeper if `sleepers` is not zero.
+/// Both sides order these steps with `SeqCst`, so either the worker's last
+/// look finds the task or the pusher sees the sleeper. The pusher pays one
+/// load when nobody sleeps (once per directory or batch, never per entry).
+#[derive(Default)]
+struct Sleep {
+    epoch: AtomicU64,
+    sleepers: AtomicUsize,
+    lock: Mutex<()>,
+    wake: Condvar,
+}
+
+impl Sleep {
+    /// Wake one sleeping worker, if any: called after a task was pushed.
+    fn notify_one(&self) {
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if self.sleepers.load(Ordering::SeqCst) > 0 {
+            self.epoch.fetch_add(1, Ordering::SeqCst);
+            let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            self.wake.notify_one();
+        }
+    }
+
+    /// Wake every worker (shutdown).
+    fn notify_all(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.wake.notify_all();
+    }
+}
+
 impl<'s, B: Backend> Shared<'s, B> {
     fn push(&self, deque: &Deque<Task<B>>, task: Task<B>) {
         self.pending.fetch_add(1, Ordering::Relaxed);
         deque.push(task);
+        self.sleep.notify_one();
+    }
+
+    /// Push a task for any worker (from the main thread).
+    fn inject(&self, task: Task<B>) {
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        self.injector.push(task);
+        self.sleep.notify_one();
     }
 
     fn finish(&self) {
@@ -437,7 +604,8 @@ struct Ctx<'s, 'a, B: Backend> {
 }
 
 struct Worker<'s, 'a, B: Backend> {
-    lister: B::Lister,
+    /// Made on the first listing: a worker of a large pool may never list.
+    lister: Option<B::Lister>,
     ctx: Ctx<'s, 'a, B>,
 }
 
@@ -445,24 +613,48 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
     fn run(mut self) -> (Nodes<'a>, WorkerStats) {
         let shared = self.ctx.shared;
         let backoff = Backoff::new();
-        let mut nap = Duration::from_micros(20);
         loop {
             if let Some(task) = self.ctx.find_task() {
                 self.execute(task);
                 shared.finish();
                 backoff.reset();
-                nap = Duration::from_micros(20);
                 continue;
             }
             if shared.shutdown.load(Ordering::Acquire) {
                 break;
             }
-            if backoff.is_completed() {
-                std::thread::sleep(nap);
-                nap = (nap * 2).min(Duration::from_millis(1));
-            } else {
+            // While tasks are pending, spin a little for more; with none
+            // at all there is nothing to steal (and scanning every other
+            // deque would cost a large pool dearly).
+            if !backoff.is_completed() && shared.pending.load(Ordering::Relaxed) > 0 {
                 backoff.snooze();
+                continue;
             }
+            // Park (see `Sleep`): no spinning, no timed wake-ups.
+            let sleep = &shared.sleep;
+            let epoch = sleep.epoch.load(Ordering::SeqCst);
+            sleep.sleepers.fetch_add(1, Ordering::SeqCst);
+            let last_look = if shared.pending.load(Ordering::SeqCst) > 0 {
+                self.ctx.find_task()
+            } else {
+                None
+            };
+            if let Some(task) = last_look {
+                sleep.sleepers.fetch_sub(1, Ordering::SeqCst);
+                self.execute(task);
+                shared.finish();
+                backoff.reset();
+                continue;
+            }
+            let mut guard = sleep.lock.lock().unwrap_or_else(|p| p.into_inner());
+            while sleep.epoch.load(Ordering::SeqCst) == epoch
+                && !shared.shutdown.load(Ordering::SeqCst)
+            {
+                guard = sleep.wake.wait(guard).unwrap_or_else(|p| p.into_inner());
+            }
+            drop(guard);
+            sleep.sleepers.fetch_sub(1, Ordering::SeqCst);
+            backoff.reset();
         }
         let done = shared.backend.finish_thread();
         self.ctx.stats.add_submitted(done, false);
@@ -476,10 +668,14 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
                 parent,
                 name,
                 id,
+                hops,
                 depth,
                 target,
             } => {
                 let shared = self.ctx.shared;
+                // Take a slot before opening: without one the directory is
+                // private to this worker (see `FdPool`).
+                let slot = FdPool::take(&shared.pool);
                 self.ctx.stats.openat += 1;
                 let (opened, parent_path) = match parent {
                     Parent::Open(p) => (
@@ -493,20 +689,15 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
                         path,
                     ),
                 };
-                let path = Arc::new(PathNode {
-                    parent: Some(parent_path),
-                    name,
-                    id,
-                });
+                let path = PathNode::child(&parent_path, name, id, hops);
                 match opened {
                     Ok(fd) => {
-                        shared.open_dirs.fetch_add(1, Ordering::Relaxed);
                         self.list(Arc::new(OpenDir {
                             fd,
                             path,
                             depth,
                             target,
-                            open_count: shared.open_dirs.clone(),
+                            slot,
                         }));
                     }
                     Err(e) => {
@@ -521,6 +712,7 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
 
     fn list(&mut self, dir: Arc<OpenDir<B>>) {
         let Worker { lister, ctx } = self;
+        let lister = lister.get_or_insert_with(|| ctx.shared.backend.lister());
         ctx.stats.dirs += 1;
         let mut batch = Batch::default();
         let listed = ctx.shared.backend.list(&dir.fd, lister, |name| {
@@ -569,7 +761,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
     }
 
     fn spill_or_stat(&mut self, dir: &Arc<OpenDir<B>>, batch: Batch) {
-        if self.deque.len() < SPILL_BELOW {
+        if dir.shareable() && self.deque.len() < SPILL_BELOW {
             let task = Task::Stat {
                 dir: dir.clone(),
                 batch,
@@ -604,21 +796,17 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
         }
         self.stats.entries += names.len() as u64;
         self.stats.stat += names.len() as u64;
-        // Under -L without -l, symlinks are looked at before they are
-        // followed: see `resolve`.
-        let follow = if shared.defer_links {
-            Follow::No
-        } else {
-            shared.follow
-        };
+        // Under -L, symlinks are looked at before they are followed: see
+        // `resolve`.
+        let follow = Follow::No;
         let mut folded = Totals::default();
         let mut subdirs = Vec::new();
         let names = &names;
         let submitted = shared
             .backend
             .stat_many(&dir.fd, names, follow, |i, result| {
-                if let Some(meta) = self.resolve(dir, names[i], result) {
-                    self.entry(dir, names[i], &meta, &mut folded, &mut subdirs);
+                if let Some((meta, hops)) = self.resolve(dir, names[i], result) {
+                    self.entry(dir, names[i], &meta, hops, &mut folded, &mut subdirs);
                 }
             });
         self.stats.add_submitted(submitted, false);
@@ -632,12 +820,14 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
 
     /// Count one stat'ed entry: fold it into its directory, give it a node
     /// of its own, or make it a subdirectory to walk (pushed now, or added
-    /// to `subdirs` to be opened with its siblings).
+    /// to `subdirs` to be opened with its siblings). `hops` is the count of
+    /// symbolic links followed from the argument to it.
     fn entry(
         &mut self,
         dir: &Arc<OpenDir<B>>,
         name: &CStr,
         meta: &Meta,
+        hops: u32,
         folded: &mut Totals,
         subdirs: &mut Vec<Subdir>,
     ) {
@@ -659,19 +849,28 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
                 );
             }
         }
-        let totals = Totals::of(meta);
+        let totals = opts.totals(meta);
         let is_dir = meta.kind == Kind::Dir;
+        // A directory that is one of its own ancestors (a bind mount of an
+        // ancestor, a symlink to one under -L) is skipped and not counted,
+        // as du's fts skips it (FTS_DC). Where directories are claimed in
+        // the link set, the claim catches it.
+        if is_dir && (opts.count_links || !shared.hash_dirs) && dir.path.has_ancestor(meta.id()) {
+            return;
+        }
         if opts.count_links {
-            // No link set to catch a symlink back to an ancestor: check
-            // the chain, as fts's tight cycle check does for du.
-            if is_dir && opts.follow && dir.path.has_ancestor(meta.id()) {
-                return;
-            }
+            // Every link counts: nothing to claim.
         } else if is_dir {
             if shared.hash_dirs && !shared.links.claim_dir(meta.id()) {
                 return;
             }
         } else if meta.nlink > 1 || shared.hash_all_files {
+            if shared.charge_at_once {
+                if shared.links.claim_file(meta.id()) {
+                    folded.add(&totals);
+                }
+                return;
+            }
             let node = if opts.all && printed {
                 self.table
                     .add_file(dir.target, bytes, Totals::default(), true)
@@ -682,22 +881,28 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
             return;
         }
         if is_dir {
-            let target = if printed {
-                self.table.add_dir(dir.target, bytes, totals)
+            let target = if opts.dir_node(depth) {
+                self.table.add_dir_at(dir.target, bytes, totals, printed)
             } else {
                 folded.add(&totals);
                 dir.target
             };
-            let open = shared.open_dirs.load(Ordering::Relaxed);
-            if B::BATCHES_OPENS && open + subdirs.len() < shared.max_open {
-                subdirs.push(Subdir {
-                    name: name.to_owned(),
-                    id: meta.id(),
-                    target,
-                });
-                return;
+            if B::BATCHES_OPENS {
+                if let Some(slot) = FdPool::take(&shared.pool) {
+                    subdirs.push(Subdir {
+                        name: name.to_owned(),
+                        id: meta.id(),
+                        hops,
+                        target,
+                        slot,
+                    });
+                    return;
+                }
             }
-            let parent = if open < shared.max_open {
+            // A shared directory stays open for its subdirectories (its
+            // slot is already counted); a private one is closed when this
+            // worker is done with it, and they reopen it by name.
+            let parent = if dir.shareable() {
                 Parent::Open(dir.clone())
             } else {
                 Parent::Closed(dir.path.clone())
@@ -706,6 +911,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
                 parent,
                 name: name.to_owned(),
                 id: meta.id(),
+                hops,
                 depth,
                 target,
             };
@@ -732,20 +938,15 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
             });
         self.stats.add_submitted(submitted, true);
         for (sub, result) in subdirs.into_iter().zip(opened) {
-            let path = Arc::new(PathNode {
-                parent: Some(dir.path.clone()),
-                name: sub.name,
-                id: sub.id,
-            });
+            let path = PathNode::child(&dir.path, sub.name, sub.id, sub.hops);
             match result {
                 Some(Ok(fd)) => {
-                    shared.open_dirs.fetch_add(1, Ordering::Relaxed);
                     let task = Task::List(Arc::new(OpenDir {
                         fd,
                         path,
                         depth: dir.depth + 1,
                         target: sub.target,
-                        open_count: shared.open_dirs.clone(),
+                        slot: Some(sub.slot),
                     }));
                     shared.push(&self.deque, task);
                 }
@@ -758,35 +959,50 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
         }
     }
 
-    /// The meta an entry is counted with, from its first stat; `None` when
-    /// it failed (reported) or was a symlink to a directory set aside for
-    /// later (see [`Deferred`]).
+    /// The meta an entry is counted with and the symbolic links followed
+    /// from the argument to it; `None` when its stat failed (reported) or it
+    /// was a symlink to a directory set aside for later (see [`Deferred`]).
+    ///
+    /// Entries are first stat'ed without following; under `-L` a symlink is
+    /// then followed, and its links counted: past the kernel's limit of a
+    /// full path (which du's stat meets), it fails with `ELOOP` as in du.
     fn resolve(
         &mut self,
         dir: &OpenDir<B>,
         name: &CStr,
         first: Result<Meta, Errno>,
-    ) -> Option<Meta> {
+    ) -> Option<(Meta, u32)> {
         let shared = self.shared;
         let meta = match first {
             Ok(meta) => meta,
             Err(e) => {
-                self.stat_failed(dir, name, e);
+                self.stats.errors += 1;
+                diag::cannot_access(&dir.path.display_owned(Some(name.to_bytes())), Some(e));
                 return None;
             }
         };
-        if !shared.defer_links || meta.kind != Kind::Symlink {
-            return Some(meta);
+        if !shared.opts.follow || meta.kind != Kind::Symlink {
+            return Some((meta, dir.path.hops));
         }
         self.stats.stat += 1;
-        match shared.backend.stat_at(&dir.fd, name, Follow::Yes) {
-            Ok(target)
+        let followed = shared
+            .backend
+            .stat_at(&dir.fd, name, Follow::Yes)
+            .and_then(|target| {
+                let hops = shared.backend.symlink_hops(&dir.fd, name).unwrap_or(1);
+                match dir.path.hops.saturating_add(hops) {
+                    total if total > fdu_platform::hops::MAX_HOPS => Err(Errno::LOOP),
+                    total => Ok((target, total)),
+                }
+            });
+        match followed {
+            Ok((target, _))
                 if shared.opts.one_file_system
                     && target.dev != shared.root_dev.load(Ordering::Relaxed) =>
             {
                 None
             }
-            Ok(target) if target.kind == Kind::Dir => {
+            Ok((target, hops)) if shared.defer_links && target.kind == Kind::Dir => {
                 let mut key = Vec::new();
                 dir.path.order_key(&mut key);
                 key.extend_from_slice(name.to_bytes());
@@ -795,6 +1011,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
                     parent: dir.path.clone(),
                     name: name.to_owned(),
                     meta: target,
+                    hops,
                     depth: dir.depth + 1,
                     target: dir.target,
                 };
@@ -805,7 +1022,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
                     .push(deferred);
                 None
             }
-            Ok(target) => Some(target),
+            Ok(followed) => Some(followed),
             Err(e) => {
                 self.stats.errors += 1;
                 let path = dir.path.display_owned(Some(name.to_bytes()));
@@ -815,28 +1032,11 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
             }
         }
     }
-
-    fn stat_failed(&mut self, dir: &OpenDir<B>, name: &CStr, e: Errno) {
-        let shared = self.shared;
-        if e == Errno::NOENT && shared.follow == Follow::Yes {
-            // du's wording for a dangling symlink under -L: no reason given.
-            self.stats.stat += 1;
-            if let Ok(m) = shared.backend.stat_at(&dir.fd, name, Follow::No) {
-                if m.kind == Kind::Symlink {
-                    self.stats.errors += 1;
-                    diag::cannot_access(&dir.path.display_owned(Some(name.to_bytes())), None);
-                    return;
-                }
-            }
-        }
-        self.stats.errors += 1;
-        diag::cannot_access(&dir.path.display_owned(Some(name.to_bytes())), Some(e));
-    }
 }
 
 /// Walk the symlinked directories set aside while walking an argument, in
 /// rounds, each in path order (see [`Deferred`]).
-fn walk_deferred<B: Backend>(shared: &Shared<'_, B>, main: &mut NodeTable<'_>, max_depth: usize) {
+fn walk_deferred<B: Backend>(shared: &Shared<'_, B>, main: &mut NodeTable<'_>, opts: &ScanOptions) {
     loop {
         let mut round =
             std::mem::take(&mut *shared.deferred.lock().unwrap_or_else(|p| p.into_inner()));
@@ -848,23 +1048,57 @@ fn walk_deferred<B: Backend>(shared: &Shared<'_, B>, main: &mut NodeTable<'_>, m
             if !shared.links.claim_dir(d.meta.id()) {
                 continue;
             }
-            let totals = Totals::of(&d.meta);
-            let target = if d.depth <= max_depth {
-                main.add_dir(d.target, d.name.to_bytes(), totals)
+            let totals = opts.totals(&d.meta);
+            let target = if opts.dir_node(d.depth) {
+                let printed = d.depth <= opts.max_depth;
+                main.add_dir_at(d.target, d.name.to_bytes(), totals, printed)
             } else {
                 main.charge(d.target, &totals);
                 d.target
             };
-            shared.pending.fetch_add(1, Ordering::Relaxed);
-            shared.injector.push(Task::Dir {
+            shared.inject(Task::Dir {
                 parent: Parent::Closed(d.parent),
                 name: d.name,
                 id: d.meta.id(),
+                hops: d.hops,
                 depth: d.depth,
                 target,
             });
             shared.wait_idle();
         }
+    }
+}
+
+/// How the descriptor limit is shared out between the workers and the pool
+/// of directories kept open for waiting tasks.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct FdBudget {
+    /// Workers that fit: the number asked for, fewer when the limit is too
+    /// small to give each its own descriptors.
+    pub threads: usize,
+    /// Directories that may stay open for other tasks (the pool).
+    pub pool: usize,
+}
+
+impl FdBudget {
+    /// Share `limit` descriptors, `open` of them already taken (stdio, a
+    /// ring, inherited ones), between `threads` workers, each holding up to
+    /// two (the directory it lists, a parent while it reopens a chain) plus
+    /// `per_thread` of its backend's, the main
+    /// thread's argument, and the pool. A limit too small for the workers
+    /// asked for gets fewer of them (at least one); the pool is capped at
+    /// 65,536 and keeps a margin of an eighth (at most 64) for what the
+    /// process may open besides.
+    pub fn plan(limit: u64, open: usize, threads: usize, per_thread: usize) -> FdBudget {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        // The main thread's argument directory.
+        let free = limit.saturating_sub(open).saturating_sub(1);
+        let margin = (free / 8).min(64);
+        let free = free - margin;
+        let per_worker = FDS_PER_WORKER + per_thread;
+        let threads = threads.min(free / per_worker).max(1);
+        let pool = free.saturating_sub(threads * per_worker).min(1 << 16);
+        FdBudget { threads, pool }
     }
 }
 
@@ -888,12 +1122,17 @@ pub fn scan_with<B: Backend>(
     files: Option<&dyn FileSink>,
     line: impl FnMut(&Totals, &[u8]),
 ) -> ScanOutcome {
-    let threads = opts.threads.max(1);
     let fd_limit = fdu_platform::limits::raise_nofile();
-    let max_open = opts.max_open_dirs.unwrap_or_else(|| {
-        let budget = fd_limit.saturating_sub(64) / 2;
-        budget.clamp(8, 1 << 16) as usize
-    });
+    let budget = FdBudget::plan(
+        fd_limit,
+        fdu_platform::limits::open_fds(),
+        opts.threads.max(1),
+        backend.fds_per_thread(),
+    );
+    let threads = budget.threads;
+    let max_open = opts
+        .max_open_dirs
+        .map_or(budget.pool, |n| n.min(budget.pool));
     let follow = if opts.follow { Follow::Yes } else { Follow::No };
     let arg_follow = if opts.follow || opts.follow_args {
         Follow::Yes
@@ -927,11 +1166,15 @@ pub fn scan_with<B: Backend>(
         pending: AtomicUsize::new(0),
         idle: (Mutex::new(()), Condvar::new()),
         shutdown: AtomicBool::new(false),
-        open_dirs: Arc::new(AtomicUsize::new(0)),
-        max_open,
+        sleep: Sleep::default(),
+        pool: Arc::new(FdPool {
+            used: AtomicUsize::new(0),
+            max: max_open,
+        }),
         links: LinkSet::new(threads),
         hash_dirs: several || opts.follow,
         hash_all_files: opts.follow || (several && file_arg),
+        charge_at_once: opts.max_depth == 0 && !opts.all && !opts.separate_dirs,
         defer_links: opts.follow && !opts.count_links,
         deferred: Mutex::new(Vec::new()),
         root_dev: AtomicU64::new(0),
@@ -963,7 +1206,7 @@ pub fn scan_with<B: Backend>(
                     }
                     let arena: &Bump = arena;
                     let worker = Worker {
-                        lister: shared.backend.lister(),
+                        lister: None,
                         ctx: Ctx {
                             shared,
                             deque,
@@ -1007,14 +1250,20 @@ pub fn scan_with<B: Backend>(
                     sink.file(0, &DirPath(None), &display, &meta);
                 }
             }
-            let totals = Totals::of(&meta);
+            let totals = opts.totals(&meta);
             let is_dir = meta.kind == Kind::Dir;
             let tracked = !opts.count_links && !is_dir && (meta.nlink > 1 || shared.hash_all_files);
             if !opts.count_links && is_dir && shared.hash_dirs && !shared.links.claim_dir(meta.id())
             {
                 continue;
             }
-            let root = if tracked {
+            let root = if tracked && shared.charge_at_once {
+                // Charged here, or already by an earlier argument.
+                match shared.links.claim_file(meta.id()) {
+                    true => main.add_root(&display, totals, false),
+                    false => main.add_root(&display, Totals::default(), true),
+                }
+            } else if tracked {
                 let node = main.add_root(&display, Totals::default(), true);
                 shared.links.record_file(meta.id(), totals, node);
                 node
@@ -1025,26 +1274,32 @@ pub fn scan_with<B: Backend>(
                 continue;
             }
             shared.root_dev.store(meta.dev, Ordering::Relaxed);
-            let path = Arc::new(PathNode {
-                parent: None,
-                name: CString::new(arg.clone()).unwrap_or_default(),
-                id: meta.id(),
-            });
+            let hops = if opts.follow {
+                backend.path_hops(os_path(arg)).unwrap_or(0)
+            } else {
+                0
+            };
+            let path = PathNode::root(
+                CString::new(arg.clone()).unwrap_or_default(),
+                meta.id(),
+                hops,
+            );
+            // Without a slot, the argument is opened on the main thread's
+            // own descriptor (see `FdBudget`).
+            let slot = FdPool::take(&shared.pool);
             main_stats.openat += 1;
             match backend.open_path(os_path(arg)) {
                 Ok(fd) => {
-                    shared.open_dirs.fetch_add(1, Ordering::Relaxed);
                     let dir = Arc::new(OpenDir {
                         fd,
                         path,
                         depth: 0,
                         target: root,
-                        open_count: shared.open_dirs.clone(),
+                        slot,
                     });
-                    shared.pending.fetch_add(1, Ordering::Relaxed);
-                    shared.injector.push(Task::List(dir));
+                    shared.inject(Task::List(dir));
                     shared.wait_idle();
-                    walk_deferred(shared, &mut main, opts.max_depth);
+                    walk_deferred(shared, &mut main, opts);
                 }
                 Err(e) => {
                     main_stats.errors += 1;
@@ -1052,7 +1307,8 @@ pub fn scan_with<B: Backend>(
                 }
             }
         }
-        shared.shutdown.store(true, Ordering::Release);
+        shared.shutdown.store(true, Ordering::SeqCst);
+        shared.sleep.notify_all();
         let mut tables = vec![main.into_nodes()];
         for handle in handles {
             let (table, stats) = handle.join().expect("a worker panicked");
@@ -1067,13 +1323,35 @@ pub fn scan_with<B: Backend>(
     }
     outcome.errors = outcome.sum.errors;
     let tree = Tree::assemble(&tables, shared.links.drain_files());
-    outcome.grand_total = tree.emit(line);
+    outcome.grand_total = tree.emit_with(opts.separate_dirs, line);
     outcome
 }
 
 #[cfg(test)]
 mod tests {
-    use super::root_display;
+    use super::{root_display, FdBudget};
+
+    #[test]
+    fn the_descriptor_budget_shrinks_the_pool_then_the_workers() {
+        // 8 descriptors, stdio open: the argument takes one, 2 workers of 2.
+        assert_eq!(
+            FdBudget::plan(8, 3, 16, 0),
+            FdBudget {
+                threads: 2,
+                pool: 0
+            }
+        );
+        // A ring per worker too (the uring backend): one worker.
+        assert_eq!(FdBudget::plan(8, 4, 16, 1).threads, 1);
+        // Never no worker at all.
+        assert_eq!(FdBudget::plan(3, 3, 4, 0).threads, 1);
+        // A usual limit: every worker, a pool, a margin.
+        let big = FdBudget::plan(1 << 20, 3, 16, 17);
+        assert_eq!(big.threads, 16);
+        assert_eq!(big.pool, 1 << 16);
+        let mid = FdBudget::plan(1024, 3, 16, 0);
+        assert_eq!((mid.threads, mid.pool), (16, 1020 - 64 - 32));
+    }
 
     #[test]
     fn trailing_slashes_collapse_like_fts() {

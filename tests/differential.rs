@@ -748,7 +748,7 @@ fn same_acceptance(t: &Tree, args: &[&str]) -> Result<(), String> {
         if r.code != 2
             || !r.stdout.is_empty()
             || !err.starts_with("fdu: ")
-            || err.lines().count() != 1
+            || err.lines().count() != d.err_text().lines().count()
         {
             return Err(format!(
                 "{desc}\n    du refuses it; fdu exit {}, stdout {:?}, stderr {:?}",

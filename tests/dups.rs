@@ -344,7 +344,10 @@ fn unprivileged(d: &Dir) -> Option<Vec<OsString>> {
         return None;
     }
     chmod(d.cwd(), 0o755);
-    let bin = d.p("fdu-copy");
+    // Named fdu, so that its messages say `fdu:` (they use argv[0]).
+    fs::create_dir_all(d.p("bin")).expect("mkdir bin");
+    chmod(&d.p("bin"), 0o755);
+    let bin = d.p("bin/fdu");
     fs::copy(fdu_bin(), &bin).expect("copy the fdu binary");
     chmod(&bin, 0o755);
     let mut argv = oss(&[
@@ -626,31 +629,31 @@ fn usage_errors() {
     for (args, msg) in [
         (
             &["--dups", "-s", "t"][..],
-            "fdu: --summarize does not apply to --dups (try 'fdu --help')\n",
+            "fdu: --summarize does not apply to --dups\nTry 'fdu --help' for more information.\n",
         ),
         (
             &["--dups", "-a", "t"][..],
-            "fdu: --all does not apply to --dups (try 'fdu --help')\n",
+            "fdu: --all does not apply to --dups\nTry 'fdu --help' for more information.\n",
         ),
         (
             &["--dups", "-d", "1", "t"][..],
-            "fdu: --max-depth does not apply to --dups (try 'fdu --help')\n",
+            "fdu: --max-depth does not apply to --dups\nTry 'fdu --help' for more information.\n",
         ),
         (
             &["--dups", "-0", "t"][..],
-            "fdu: --null does not apply to --dups (try 'fdu --help')\n",
+            "fdu: --null does not apply to --dups\nTry 'fdu --help' for more information.\n",
         ),
         (
             &["--json", "t"][..],
-            "fdu: --json requires --dups (try 'fdu --help')\n",
+            "fdu: --json requires --dups\nTry 'fdu --help' for more information.\n",
         ),
         (
             &["--min-size", "1K", "t"][..],
-            "fdu: --min-size requires --dups (try 'fdu --help')\n",
+            "fdu: --min-size requires --dups\nTry 'fdu --help' for more information.\n",
         ),
         (
             &["--dups", "--min-size", "x1", "t"][..],
-            "fdu: invalid --min-size 'x1' (try 'fdu --help')\n",
+            "fdu: invalid --min-size 'x1'\nTry 'fdu --help' for more information.\n",
         ),
     ] {
         let run = d.run(args);

@@ -52,10 +52,11 @@ fn missing_argument_among_good_ones() {
     f.finish("missing argument");
 }
 
-/// Bad options and values: exit 2 (du uses 1), nothing on stdout, exactly
-/// one line on stderr starting with `fdu: `.
+/// Bad options and values: exit 2 (du uses 1), nothing on stdout, stderr
+/// in du's layout: `fdu: MESSAGE`, then du's `Try 'fdu --help' for more
+/// information.` wherever du prints that line.
 #[test]
-fn usage_errors_exit_2_with_one_line() {
+fn usage_errors_exit_2_in_dus_words() {
     let t = two_dirs();
     // (arguments, whether GNU du rejects them too)
     let cases: &[(&[&str], bool)] = &[
@@ -93,11 +94,26 @@ fn usage_errors_exit_2_with_one_line() {
         if !r.stdout.is_empty() {
             f.push(format!("{}: printed on stdout: {:?}", r.cmd, r.out_text()));
         }
-        if !(err.starts_with("fdu: ") && err.ends_with('\n') && err.lines().count() == 1) {
+        // du's layout: `fdu: MESSAGE`, then (for most) its hint line.
+        let hint = "Try 'fdu --help' for more information.\n";
+        let body = err.strip_suffix(hint).unwrap_or(&err);
+        if !(body.starts_with("fdu: ") && body.ends_with('\n')) {
             f.push(format!(
-                "{}: stderr is not one 'fdu: ' line: {:?}",
+                "{}: stderr is not 'fdu: ' and du's hint: {:?}",
                 r.cmd, err
             ));
+        }
+        if *du_rejects {
+            let d = t.du(args);
+            let du_hint = d.err_text().ends_with(" --help' for more information.\n");
+            if du_hint != (body.len() < err.len()) {
+                f.push(format!(
+                    "{}: hint line {:?}, du's {:?}",
+                    r.cmd,
+                    err,
+                    d.err_text()
+                ));
+            }
         }
         if err.contains("panicked") {
             f.push(format!("{}: panicked: {err}", r.cmd));
@@ -177,7 +193,10 @@ fn unprivileged(t: &Tree) -> Option<How> {
         return None;
     }
     chmod(t.cwd(), 0o755);
-    let bin: PathBuf = t.cwd().join("fdu-copy");
+    // Named fdu, so that its messages say `fdu:` (they use argv[0]).
+    std::fs::create_dir_all(t.cwd().join("bin")).expect("mkdir bin");
+    chmod(&t.cwd().join("bin"), 0o755);
+    let bin: PathBuf = t.cwd().join("bin/fdu");
     std::fs::copy(fdu_bin(), &bin).expect("copy the fdu binary");
     chmod(&bin, 0o755);
     let wrapper = oss(&[
@@ -400,6 +419,45 @@ fn write_error_exits_1() {
         }
     }
     f.finish("write error");
+}
+
+/// `du >&-` says `write error: Bad file descriptor` and exits 1 (0 when it
+/// has nothing to print, `-t` leaving every line out). Rust's runtime puts
+/// `/dev/null` on a closed stdout, so fdu once printed into it and exited 0.
+#[test]
+fn closed_stdout_is_a_write_error_like_du() {
+    let t = two_dirs();
+    let mut f = Failures::default();
+    for args in [
+        &["-s", "t"][..],
+        &["-a", "t"],
+        &["-t", "1G", "t"],
+        &["--dups", "t"],
+    ] {
+        let run = |program: PathBuf| {
+            let mut argv = oss(&["sh", "-c", r#"exec "$@" >&-"#, "sh"]);
+            argv.push(program.into_os_string());
+            argv.extend(oss(args));
+            run_argv(&argv, t.cwd(), &[])
+        };
+        let r = run(fdu_bin());
+        let (code, err) = if args[0] == "--dups" {
+            // Not a du option: fdu alone, and it has groups to print.
+            (1, "fdu: write error: Bad file descriptor\n".to_string())
+        } else {
+            let d = run(PathBuf::from(DU));
+            (d.code, d.err_text().replace(&format!("{DU}: "), "fdu: "))
+        };
+        if (r.code, r.err_text()) != (code, err.clone()) {
+            f.push(format!(
+                "{} >&-: exit {}, stderr {:?} (du: {code}, {err:?})",
+                r.cmd,
+                r.code,
+                r.err_text()
+            ));
+        }
+    }
+    f.finish("closed stdout");
 }
 
 #[test]

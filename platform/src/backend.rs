@@ -90,6 +90,29 @@ pub trait Backend: Send + Sync + 'static {
         Submitted::default()
     }
 
+    /// The symbolic links followed to resolve `name` in `dir`, nested links
+    /// inside link targets included, or `ELOOP` past
+    /// [`crate::hops::MAX_HOPS`] (see [`crate::hops`]). Called under `-L`
+    /// for entries that are symbolic links; the default counts one.
+    fn symlink_hops(&self, dir: &Self::Dir, name: &CStr) -> Result<u32, Errno> {
+        let _ = (dir, name);
+        Ok(1)
+    }
+
+    /// The symbolic links followed to resolve a path given on the command
+    /// line (relative to the working directory), as [`Backend::symlink_hops`].
+    fn path_hops(&self, path: &Path) -> Result<u32, Errno> {
+        let _ = path;
+        Ok(0)
+    }
+
+    /// Descriptors each scanning thread may hold besides its directories
+    /// (a ring, closes queued on it), so that the walker's descriptor budget
+    /// counts them.
+    fn fds_per_thread(&self) -> usize {
+        0
+    }
+
     /// The calling thread is done with this backend: release what it holds
     /// for the thread (the uring backend submits its queued closes and
     /// closes the thread's ring). Returns what went through a ring since

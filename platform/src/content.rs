@@ -94,6 +94,9 @@ impl Content {
     ) -> Result<(), ReadError> {
         let end = offset + len;
         let mut at = offset;
+        // Without a SIGBUS guard (not unix), every range is read.
+        #[cfg(not(unix))]
+        let _ = plan;
         #[cfg(unix)]
         if len >= plan.map_from {
             self.advise_sequential(offset, len);
@@ -142,7 +145,12 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
     std::os::unix::fs::FileExt::read_at(file, buf, offset)
 }
 
-#[cfg(not(unix))]
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+}
+
+#[cfg(not(any(unix, windows)))]
 fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = file;

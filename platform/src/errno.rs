@@ -24,6 +24,8 @@ impl Errno {
     pub const NOSYS: Errno = Errno(38);
     /// `EINVAL`: used for errors that carry no OS number.
     pub const INVAL: Errno = Errno(22);
+    /// `EBADF`: a descriptor that is not open.
+    pub const BADF: Errno = Errno(9);
 
     /// The errno of an `io::Error`, or `EINVAL` for errors without one.
     pub fn from_io(err: &io::Error) -> Errno {

@@ -17,7 +17,7 @@
 //! ranges with [`mapped`]'s SIGBUS-guarded windows.
 //!
 //! All `unsafe` code of the project lives in this crate, only in the modules
-//! that say `#![allow(unsafe_code)]` ([`mapped`] and [`uring`]; the rest of
+//! that say `#![allow(unsafe_code)]` ([`mapped`], [`uring`] and [`localtime`]; the rest of
 //! the crate denies it, and rustix wraps the other raw syscalls); every
 //! block carries a `// SAFETY:` comment.
 #![deny(missing_docs)]
@@ -26,14 +26,18 @@
 mod backend;
 pub mod content;
 mod errno;
+pub mod hops;
 pub mod limits;
 #[cfg(target_os = "linux")]
 pub mod linux;
+#[cfg(unix)]
+pub mod localtime;
 #[cfg(unix)]
 pub mod mapped;
 mod meta;
 pub mod pin;
 pub mod stdfs;
+pub mod stdio;
 #[cfg(target_os = "linux")]
 pub mod uring;
 

@@ -17,7 +17,7 @@ use std::mem::MaybeUninit;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rustix::fd::{BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir, Statx, StatxFlags, CWD};
 
 use crate::{Backend, Errno, Follow, Kind, Listing, Meta};
@@ -104,10 +104,19 @@ fn stat_fstatat(dir: BorrowedFd<'_>, name: &CStr, flags: AtFlags) -> Result<Meta
         blocks: u64::try_from(st.st_blocks).unwrap_or(0),
         mtime: st.st_mtime,
         mtime_nsec: u32::try_from(st.st_mtime_nsec).unwrap_or(0),
+        atime: st.st_atime,
+        atime_nsec: u32::try_from(st.st_atime_nsec).unwrap_or(0),
+        ctime: st.st_ctime,
+        ctime_nsec: u32::try_from(st.st_ctime_nsec).unwrap_or(0),
     })
 }
 
-/// The [`Meta`] of a `statx` answer asked for [`MASK`].
+/// [`MASK`] and the access and status change times (`--time=atime`,
+/// `--time=ctime`): asked for only when they are shown, as a network file
+/// system may revalidate its cached attributes for them.
+pub(crate) const MASK_TIMES: StatxFlags = MASK.union(StatxFlags::ATIME).union(StatxFlags::CTIME);
+
+/// The [`Meta`] of a `statx` answer asked for [`MASK`] (or [`MASK_TIMES`]).
 pub(crate) fn meta_of_statx(st: &Statx) -> Meta {
     Meta {
         kind: kind_of(u32::from(st.stx_mode)),
@@ -118,6 +127,10 @@ pub(crate) fn meta_of_statx(st: &Statx) -> Meta {
         blocks: st.stx_blocks,
         mtime: st.stx_mtime.tv_sec,
         mtime_nsec: st.stx_mtime.tv_nsec,
+        atime: st.stx_atime.tv_sec,
+        atime_nsec: st.stx_atime.tv_nsec,
+        ctime: st.stx_ctime.tv_sec,
+        ctime_nsec: st.stx_ctime.tv_nsec,
     }
 }
 
@@ -178,6 +191,9 @@ impl Backend for LinuxBackend {
             let entry = match raw.next() {
                 None => break,
                 Some(Ok(entry)) => entry,
+                // A directory removed while it is listed reads as ENOENT:
+                // its listing ends there, as glibc's readdir ends it.
+                Some(Err(rustix::io::Errno::NOENT)) => break,
                 Some(Err(e)) => {
                     listing.error = Some(e.into());
                     break;
@@ -191,6 +207,31 @@ impl Backend for LinuxBackend {
             each(name);
         }
         listing
+    }
+
+    fn symlink_hops(&self, dir: &OwnedFd, name: &CStr) -> Result<u32, Errno> {
+        crate::hops::count_hops(name.to_bytes(), &mut AtResolver(dir.as_fd()))
+    }
+
+    fn path_hops(&self, path: &Path) -> Result<u32, Errno> {
+        let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+        crate::hops::count_hops(bytes, &mut AtResolver(CWD))
+    }
+}
+
+/// [`crate::hops::Resolver`] relative to a directory fd.
+pub(crate) struct AtResolver<'fd>(pub(crate) BorrowedFd<'fd>);
+
+impl crate::hops::Resolver for AtResolver<'_> {
+    fn is_symlink(&mut self, path: &[u8]) -> Result<bool, Errno> {
+        let path = std::ffi::CString::new(path).map_err(|_| Errno::INVAL)?;
+        let st = rustix::fs::statat(self.0, &path, AtFlags::SYMLINK_NOFOLLOW)?;
+        Ok(kind_of(st.st_mode) == Kind::Symlink)
+    }
+
+    fn read_link(&mut self, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        let path = std::ffi::CString::new(path).map_err(|_| Errno::INVAL)?;
+        Ok(rustix::fs::readlinkat(self.0, &path, Vec::new())?.into_bytes())
     }
 }
 

@@ -35,6 +35,16 @@ pub struct Meta {
     pub mtime: i64,
     /// Nanoseconds of the last modification (`st_mtime_nsec`).
     pub mtime_nsec: u32,
+    /// Last access, seconds since the epoch (`st_atime`, for `--time=atime`).
+    /// A `statx` asked for fewer fields leaves it 0.
+    pub atime: i64,
+    /// Nanoseconds of the last access.
+    pub atime_nsec: u32,
+    /// Last status change, seconds since the epoch (`st_ctime`, for
+    /// `--time=ctime`). A `statx` asked for fewer fields leaves it 0.
+    pub ctime: i64,
+    /// Nanoseconds of the last status change.
+    pub ctime_nsec: u32,
 }
 
 impl Meta {

@@ -67,6 +67,10 @@ pub(crate) fn meta_of(md: &fs::Metadata) -> Meta {
             blocks: md.blocks(),
             mtime: md.mtime(),
             mtime_nsec: u32::try_from(md.mtime_nsec()).unwrap_or(0),
+            atime: md.atime(),
+            atime_nsec: u32::try_from(md.atime_nsec()).unwrap_or(0),
+            ctime: md.ctime(),
+            ctime_nsec: u32::try_from(md.ctime_nsec()).unwrap_or(0),
         }
     }
     #[cfg(not(unix))]
@@ -85,6 +89,10 @@ pub(crate) fn meta_of(md: &fs::Metadata) -> Meta {
             blocks: md.len().div_ceil(512),
             mtime: i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
             mtime_nsec: since.subsec_nanos(),
+            atime: 0,
+            atime_nsec: 0,
+            ctime: 0,
+            ctime_nsec: 0,
         }
     }
 }
@@ -108,9 +116,43 @@ fn open(path: PathBuf, follow: Follow) -> Result<StdDir, Errno> {
     })
 }
 
+/// [`crate::hops::Resolver`] on paths below a base directory.
+struct PathResolver<'p>(&'p Path);
+
+#[cfg(unix)]
+fn bytes_path(bytes: &[u8]) -> &Path {
+    Path::new(<OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn bytes_path(bytes: &[u8]) -> &Path {
+    Path::new(std::str::from_utf8(bytes).unwrap_or_default())
+}
+
+impl crate::hops::Resolver for PathResolver<'_> {
+    fn is_symlink(&mut self, path: &[u8]) -> Result<bool, Errno> {
+        let md = fs::symlink_metadata(self.0.join(bytes_path(path)))?;
+        Ok(md.file_type().is_symlink())
+    }
+
+    fn read_link(&mut self, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        let target = fs::read_link(self.0.join(bytes_path(path)))?;
+        Ok(name_bytes(target.as_os_str()))
+    }
+}
+
 impl Backend for StdBackend {
     type Dir = StdDir;
     type Lister = ();
+
+    fn symlink_hops(&self, dir: &StdDir, name: &CStr) -> Result<u32, Errno> {
+        crate::hops::count_hops(name.to_bytes(), &mut PathResolver(&dir.path))
+    }
+
+    fn path_hops(&self, path: &Path) -> Result<u32, Errno> {
+        let bytes = name_bytes(path.as_os_str());
+        crate::hops::count_hops(&bytes, &mut PathResolver(Path::new("")))
+    }
 
     fn lister(&self) {}
 

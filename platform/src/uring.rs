@@ -57,7 +57,7 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use io_uring::{opcode, squeue, types, IoUring, Probe};
 use rustix::fs::Statx;
 
-use crate::linux::{meta_of_statx, LinuxBackend, Lister, MASK};
+use crate::linux::{meta_of_statx, LinuxBackend, Lister, MASK, MASK_TIMES};
 use crate::{Backend, Errno, Follow, Listing, Meta, Submitted};
 
 // The statx buffers handed to the kernel are rustix's `Statx`, a `repr(C)`
@@ -86,6 +86,10 @@ pub struct UringConfig {
     /// once. 0 keeps the kernel's limits (bounded, which `statx` uses: the
     /// smaller of the ring's depth and 4 per CPU).
     pub wq_workers: u32,
+    /// Ask `statx` for the access and status change times too (`--time=atime`,
+    /// `--time=ctime`); off by default, as a network file system may
+    /// revalidate its attributes for them.
+    pub times: bool,
 }
 
 impl Default for UringConfig {
@@ -93,6 +97,7 @@ impl Default for UringConfig {
         UringConfig {
             depth: 256,
             wq_workers: 0,
+            times: false,
         }
     }
 }
@@ -589,6 +594,19 @@ impl Backend for UringBackend {
         self.sync.list(&dir.fd, lister, each)
     }
 
+    fn symlink_hops(&self, dir: &UringDir, name: &CStr) -> Result<u32, Errno> {
+        self.sync.symlink_hops(&dir.fd, name)
+    }
+
+    fn path_hops(&self, path: &Path) -> Result<u32, Errno> {
+        self.sync.path_hops(path)
+    }
+
+    fn fds_per_thread(&self) -> usize {
+        // The thread's ring, and the closes it may hold back.
+        1 + if self.defer_close { CLOSE_BATCH } else { 0 }
+    }
+
     fn finish_thread(&self) -> Submitted {
         let ring = RING
             .try_with(|cell| match cell.try_borrow_mut() {
@@ -621,6 +639,7 @@ impl Backend for UringBackend {
         let dir_fd = dir.fd.as_raw_fd();
         let flags = at_flags(follow);
         let mut submitted = Submitted::default();
+        let mask = if self.config.times { MASK_TIMES } else { MASK };
         if self.ops.statx {
             submitted = self.submit_on_ring(|ring| {
                 // SAFETY: statx is plain old data: all zeroes is a valid value.
@@ -636,7 +655,7 @@ impl Backend for UringBackend {
                             buf.cast::<types::statx>(),
                         )
                         .flags(flags)
-                        .mask(MASK.bits())
+                        .mask(mask.bits())
                         .build()
                     },
                     |ring, i, res| {
@@ -722,6 +741,7 @@ mod tests {
         let ring = match UringBackend::new(UringConfig {
             depth: 4,
             wq_workers: 2,
+            times: false,
         }) {
             Ok(ring) => ring,
             Err(e) => {
@@ -781,6 +801,7 @@ mod tests {
         let Ok(ring) = UringBackend::new(UringConfig {
             depth: 8,
             wq_workers: 0,
+            times: false,
         }) else {
             eprintln!("SKIPPED: no io_uring here");
             return;

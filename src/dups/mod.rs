@@ -23,7 +23,7 @@ use fdu_platform::content::FeedPlan;
 
 use crate::cli::Config;
 use crate::cli::{scan_on_backend, Scanned};
-use crate::diag::{self, ExitStatus};
+use crate::diag::ExitStatus;
 use crate::walk::{FileSink, ScanOptions};
 use collect::Collector;
 use pipeline::Settings;
@@ -88,22 +88,14 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
     let errors = outcome.errors + hashed.stats.errors;
     let report = Report::new(&files, hashed.groups, dups.hardlinks, errors);
 
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut out = crate::output::Stdout::new();
     let written = if dups.json {
         report.write_json(&mut out)
     } else {
         report.write_text(config.units, &mut out)
     }
     .and_then(|()| out.flush());
-    let mut failed = false;
-    if let Err(e) = written {
-        // A reader that went away is not an error; any other write error is.
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            diag::report(&format!("write error: {}", fdu_platform::Errno::from(e)));
-            failed = true;
-        }
-    }
+    let failed = written.as_ref().is_err_and(crate::output::write_failed);
     if config.stats {
         crate::cli::print_stats(config, &scanned, started.elapsed());
         let s = &hashed.stats;
@@ -138,32 +130,11 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
 /// The size scan with `sink` attached, on the configured backend; nothing
 /// is printed, and only one node per argument is kept (as with `-s`).
 fn scan_files(config: &Config, sink: &dyn FileSink) -> Result<Scanned, ExitStatus> {
-    let mut scan = ScanOptions {
+    let scan = ScanOptions {
         max_depth: 0,
         all: false,
+        separate_dirs: false,
         ..config.scan.clone()
     };
-    fit_fds(&mut scan);
     scan_on_backend(config, &scan, Some(sink), &mut |_, _| {})
-}
-
-/// Under a low descriptor limit, fewer scan workers and a directory budget
-/// that fits what can still be opened: besides the directories counted in
-/// the budget, each worker may hold one it is opening and one it reopens.
-/// With descriptors to spare (or `--max-open-dirs`), the scan is left as is.
-fn fit_fds(scan: &mut ScanOptions) {
-    if scan.max_open_dirs.is_some() {
-        return;
-    }
-    fdu_platform::limits::raise_nofile();
-    let Some(free) = fdu_platform::limits::free_fds() else {
-        return;
-    };
-    let room = usize::try_from(free.saturating_sub(2)).unwrap_or(usize::MAX);
-    let threads = scan.threads.max(1);
-    if room >= 64 + 4 * threads {
-        return;
-    }
-    scan.threads = threads.min((room / 4).max(1));
-    scan.max_open_dirs = Some((room.saturating_sub(2 * scan.threads) / 2).max(1));
 }

@@ -580,17 +580,18 @@ impl Tree {
     }
 }
 
-/// A diagnostic with its quoted path replaced by `PATH`.
+/// A diagnostic with its quoted path replaced by `PATH`: from the first
+/// quote to the last (a quoted name may hold quotes of both kinds; the
+/// reason after it holds none).
 fn unquote_paths(line: &[u8]) -> Vec<u8> {
-    let Some(start) = line.iter().position(|&b| b == b'\'' || b == b'"') else {
+    let is_quote = |b: &u8| *b == b'\'' || *b == b'"';
+    let (Some(start), Some(end)) = (
+        line.iter().position(is_quote),
+        line.iter().rposition(is_quote),
+    ) else {
         return line.to_vec();
     };
-    let quote = line[start];
-    let end = line[start + 1..]
-        .iter()
-        .position(|&b| b == quote)
-        .map_or(line.len(), |e| start + 2 + e);
-    [&line[..start], b"PATH".as_slice(), &line[end..]].concat()
+    [&line[..start], b"PATH".as_slice(), &line[end + 1..]].concat()
 }
 
 /// Collects failures so one test reports every mismatching case.
