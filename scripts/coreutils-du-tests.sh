@@ -40,6 +40,7 @@ done
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"
 
+case "$fdu" in /*) ;; *) fdu="$PWD/$fdu" ;; esac
 if [ ! -x "$fdu" ]; then
   echo "== cargo build (no $fdu)"
   (cd "$repo" && cargo build)
