@@ -62,17 +62,10 @@ pub enum NumberError {
     Overflow,
 }
 
-/// Read an unsigned number the way C's `strtoumax(s, &end, 0)` does, which
-/// is how du reads `-B` and `--max-depth`: leading white space, an optional
-/// `+`, then hexadecimal after `0x`, octal after `0`, decimal otherwise.
-/// Returns the number and what follows it.
-pub fn parse_c_number(s: &str) -> Result<(u64, &str), NumberError> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
-    if t.starts_with('-') {
-        return Err(NumberError::Negative);
-    }
-    let t = t.strip_prefix('+').unwrap_or(t);
-    let b = t.as_bytes();
+/// The digits of a C number in base 0 (after its sign): the radix (16
+/// after `0x` and a hex digit, 8 after `0`, else 10), where the digits
+/// start, and how many there are.
+fn c_digits(b: &[u8]) -> (u32, usize, usize) {
     let (radix, start) =
         if b.len() > 2 && b[0] == b'0' && (b[1] | 0x20) == b'x' && b[2].is_ascii_hexdigit() {
             (16, 2)
@@ -85,6 +78,20 @@ pub fn parse_c_number(s: &str) -> Result<(u64, &str), NumberError> {
         .iter()
         .take_while(|c| (**c as char).is_digit(radix))
         .count();
+    (radix, start, digits)
+}
+
+/// Read an unsigned number the way C's `strtoumax(s, &end, 0)` does, which
+/// is how du reads `-B` and `--max-depth`: leading white space, an optional
+/// `+`, then hexadecimal after `0x`, octal after `0`, decimal otherwise.
+/// Returns the number and what follows it.
+pub fn parse_c_number(s: &str) -> Result<(u64, &str), NumberError> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    if t.starts_with('-') {
+        return Err(NumberError::Negative);
+    }
+    let t = t.strip_prefix('+').unwrap_or(t);
+    let (radix, start, digits) = c_digits(t.as_bytes());
     if digits == 0 {
         return Err(NumberError::NoDigits);
     }
@@ -127,19 +134,7 @@ pub fn xstrtol(s: &str, signed: bool, valid: &str) -> (Option<i128>, Option<Strt
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    let b = body.as_bytes();
-    let (radix, start) =
-        if b.len() > 2 && b[0] == b'0' && (b[1] | 0x20) == b'x' && b[2].is_ascii_hexdigit() {
-            (16u32, 2)
-        } else if b.first() == Some(&b'0') {
-            (8, 0)
-        } else {
-            (10, 0)
-        };
-    let digits = b[start..]
-        .iter()
-        .take_while(|c| (**c as char).is_digit(radix))
-        .count();
+    let (radix, start, digits) = c_digits(body.as_bytes());
     let mut err: Option<StrtolError> = None;
     let (mut tmp, rest): (i128, &str) = if digits == 0 {
         // No number: a valid suffix alone stands for 1.
