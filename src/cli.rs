@@ -6,80 +6,20 @@ use std::io::{self, Write};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use fdu_platform::pin::{self, PinChoice, PinMode, Placement, Topology};
-use fdu_platform::{Backend, BackendChoice, BackendKind};
+use fdu_platform::BackendChoice;
 
+use crate::config::os_bytes;
+pub use crate::config::{default_threads, Config, DupsOptions, Io, Measure, TimeOptions};
 use crate::diag::{self, ExitStatus};
 use crate::exclude::Exclude;
+use crate::output::stats::print_stats;
+use crate::scan::{scan_on_backend, Scanned};
 use crate::timefmt::TimeFormat;
 use crate::tree::{Stamp, TimeKind, Totals};
 use crate::units::{parse_c_number, parse_threshold, StrtolError, Units, UnitsError};
-use crate::walk::{scan_with, FileSink, ScanOptions, ScanOutcome};
+use crate::walk::{ScanOptions, ScanOutcome};
 #[cfg(target_os = "linux")]
-use fdu_platform::uring::{UringBackend, UringConfig};
-
-/// What is counted: du's `--apparent-size`, `--inodes` or disk usage.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Measure {
-    /// Allocated bytes (the default).
-    Disk,
-    /// `st_size` (`--apparent-size`, `-b`).
-    Apparent,
-    /// Entries (`--inodes`).
-    Inodes,
-}
-
-impl Measure {
-    /// The number this measure takes from `totals`.
-    pub fn of(self, totals: &Totals) -> u64 {
-        match self {
-            Measure::Disk => totals.disk,
-            Measure::Apparent => totals.apparent,
-            Measure::Inodes => totals.inodes,
-        }
-    }
-}
-
-/// A fully resolved invocation.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// Scan options handed to the walker.
-    pub scan: ScanOptions,
-    /// What is counted.
-    pub measure: Measure,
-    /// How numbers are printed.
-    pub units: Units,
-    /// Print a grand total (`-c`).
-    pub total: bool,
-    /// End lines with NUL (`-0`).
-    pub null: bool,
-    /// The backend asked for (`auto` falls back silently when its first
-    /// pick cannot run; an explicit choice fails instead).
-    pub backend_choice: BackendChoice,
-    /// The backend that runs, unless it cannot start (see `backend_choice`).
-    pub backend: BackendKind,
-    /// Ring tuning for the uring backend.
-    #[cfg(target_os = "linux")]
-    pub uring: UringConfig,
-    /// How workers are pinned (`--pin`), resolved against the topology.
-    pub pin: PinMode,
-    /// The CPU topology the workers were placed on.
-    pub topology: Topology,
-    /// Paths to scan, as given (default `.`).
-    pub paths: Vec<Vec<u8>>,
-    /// Print scan statistics on stderr (`--stats`).
-    pub stats: bool,
-    /// Report duplicate files instead of sizes (`--dups`).
-    pub dups: Option<crate::dups::DupsOptions>,
-    /// `-t`: print only entries of at least this size (or count, with
-    /// `--inodes`), or at most its absolute value when negative; 0 prints all.
-    pub threshold: i64,
-    /// `--time`: print each entry's latest time, so.
-    pub time: Option<TimeOptions>,
-    /// `--files0-from=F`: read the paths from F (`-` for stdin), NUL-separated.
-    pub files0_from: Option<Vec<u8>>,
-    /// Warnings to print before the scan (du's `warning: ...`).
-    pub warnings: Vec<String>,
-}
+use fdu_platform::uring::UringConfig;
 
 /// The one definition of fdu's command line: du's options in the order of
 /// du's `long_options` (which is the order getopt lists the candidates of
@@ -607,15 +547,6 @@ fn argmatch<T: Copy + PartialEq>(
     ))
 }
 
-/// How `--time` prints times: which one, and in which format.
-#[derive(Clone, Debug)]
-pub struct TimeOptions {
-    /// Which time.
-    pub kind: TimeKind,
-    /// The strftime-like format.
-    pub format: TimeFormat,
-}
-
 /// `--time[=WORD]` and `--time-style`/`TIME_STYLE`, as du resolves them.
 fn time_options(norm: &Normalized) -> Result<Option<TimeOptions>, String> {
     let mut kind = None;
@@ -675,16 +606,6 @@ fn time_options(norm: &Normalized) -> Result<Option<TimeOptions>, String> {
         kind,
         format: TimeFormat::new(format),
     }))
-}
-
-#[cfg(unix)]
-pub(crate) fn os_bytes(s: OsString) -> Vec<u8> {
-    std::os::unix::ffi::OsStringExt::into_vec(s)
-}
-
-#[cfg(not(unix))]
-pub(crate) fn os_bytes(s: OsString) -> Vec<u8> {
-    s.to_string_lossy().into_owned().into_bytes()
 }
 
 /// The result of parsing: run, or exit at once with what to print.
@@ -956,7 +877,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
 
 /// The `--dups` options, or a usage error: its own options need it, and
 /// the options that shape du's lines do not apply to it.
-fn dups_options(m: &ArgMatches) -> Result<Option<crate::dups::DupsOptions>, String> {
+fn dups_options(m: &ArgMatches) -> Result<Option<DupsOptions>, String> {
     let own = [
         ("min-size", "--min-size"),
         ("hardlinks", "--hardlinks"),
@@ -991,7 +912,7 @@ fn dups_options(m: &ArgMatches) -> Result<Option<crate::dups::DupsOptions>, Stri
         }
     };
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
-    Ok(Some(crate::dups::DupsOptions {
+    Ok(Some(DupsOptions {
         min_size,
         hardlinks: flag(m, "hardlinks"),
         json: flag(m, "json"),
@@ -1015,17 +936,6 @@ fn parse_size(text: &str) -> Option<u64> {
         Ok(Units::Blocks { size, .. }) => Some(size),
         _ => None,
     }
-}
-
-/// The default worker count: eight per CPU this process may run on, at
-/// least 8 and at most 64. Measured on 2 CPUs (README, `perf/runs/`): warm,
-/// 8 to 24 workers are within noise of each other; cold, 16 finish 1-3%
-/// before 8 on local ext4, and on a file system with 1-5 ms per request
-/// 32-64 workers finish 1.4-5x before 8, as more metadata requests are in
-/// flight.
-pub fn default_threads() -> usize {
-    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
-    (cpus * 8).clamp(8, 64)
 }
 
 /// Writes du's lines, and goes quiet once stdout is closed.
@@ -1237,173 +1147,11 @@ fn quotef(name: &[u8]) -> String {
     }
 }
 
-/// A scan that ran: on which backend, and what it counted.
-pub(crate) struct Scanned {
-    /// The backend that ran (`auto` may have fallen back).
-    pub ran: BackendKind,
-    /// The io_uring setup, when the uring backend ran.
-    pub ring: Option<String>,
-    /// What the walker counted.
-    pub outcome: ScanOutcome,
-}
-
-/// Scan `config.paths` with `scan` options on the configured backend,
-/// passing regular files to `files` and du's lines to `line`.
-///
-/// When the uring backend cannot start, an explicit `--backend uring` is
-/// reported and `Err(1)` returned; `auto` falls back to the linux backend.
-pub(crate) fn scan_on_backend(
-    config: &Config,
-    scan: &ScanOptions,
-    files: Option<&dyn FileSink>,
-    line: &mut dyn FnMut(&Totals, &[u8]),
-) -> Result<Scanned, ExitStatus> {
-    let mut run = |backend: &dyn ScanWith| backend.scan(scan, &config.paths, files, &mut *line);
-    let (ran, ring, outcome) = match config.backend {
-        #[cfg(target_os = "linux")]
-        BackendKind::Uring => match UringBackend::new(config.uring) {
-            Ok(ring) => {
-                let outcome = run(&ring);
-                (BackendKind::Uring, Some(ring.describe()), outcome)
-            }
-            Err(e) if config.backend_choice == BackendChoice::Uring => {
-                diag::report(&format!(
-                    "cannot use the uring backend: io_uring_setup failed: {e}"
-                ));
-                return Err(ExitStatus::Partial);
-            }
-            Err(_) => (
-                BackendKind::Linux,
-                None,
-                run(&fdu_platform::linux::LinuxBackend::default()),
-            ),
-        },
-        #[cfg(target_os = "linux")]
-        BackendKind::Linux => (
-            BackendKind::Linux,
-            None,
-            run(&fdu_platform::linux::LinuxBackend::default()),
-        ),
-        #[cfg(not(target_os = "linux"))]
-        BackendKind::Linux | BackendKind::Uring => {
-            unreachable!("resolve() never picks a Linux backend here")
-        }
-        BackendKind::Std => (
-            BackendKind::Std,
-            None,
-            run(&fdu_platform::stdfs::StdBackend),
-        ),
-    };
-    Ok(Scanned { ran, ring, outcome })
-}
-
-/// A backend the CLI can scan with: erases the backend type so that the
-/// backend is picked at run time.
-trait ScanWith {
-    fn scan(
-        &self,
-        scan: &ScanOptions,
-        paths: &[Vec<u8>],
-        files: Option<&dyn FileSink>,
-        line: &mut dyn FnMut(&Totals, &[u8]),
-    ) -> ScanOutcome;
-}
-
-impl<B: Backend> ScanWith for B {
-    fn scan(
-        &self,
-        scan: &ScanOptions,
-        paths: &[Vec<u8>],
-        files: Option<&dyn FileSink>,
-        line: &mut dyn FnMut(&Totals, &[u8]),
-    ) -> ScanOutcome {
-        scan_with(self, scan, paths, files, line)
-    }
-}
-
-/// `--stats`: what the scan did, on stderr, after the output.
-pub(crate) fn print_stats(config: &Config, scanned: &Scanned, elapsed: std::time::Duration) {
-    let (ran, ring, outcome) = (scanned.ran, scanned.ring.as_deref(), &scanned.outcome);
-    let s = &outcome.sum;
-    let secs = elapsed.as_secs_f64();
-    let rate = if secs > 0.0 {
-        s.entries as f64 / secs
-    } else {
-        0.0
-    };
-    let mut text = format!(
-        "fdu: stats: backend {}, {} threads, pin {}\n",
-        ran.name(),
-        outcome.workers.len(),
-        config.pin.name(),
-    );
-    if let Some(ring) = ring {
-        text.push_str(&format!("io_uring     {ring}\n"));
-    }
-    text.push_str(&format!(
-        "entries      {}\n\
-         directories  {}\n\
-         errors       {}\n\
-         elapsed      {:.3} s\n\
-         entries/s    {:.0}\n\
-         syscalls     openat {}  getdents64 {}  fstatat {}  close {}  io_uring_enter {}\n\
-         ring ops     statx {}  openat {}  close {}\n\
-         worker  entries  dirs  steals  cpus\n",
-        s.entries,
-        s.dirs,
-        s.errors,
-        secs,
-        rate,
-        s.openat - s.ring_openat,
-        s.getdents,
-        s.stat - s.ring_stat,
-        s.openat.saturating_sub(s.ring_close),
-        s.uring_enter,
-        s.ring_stat,
-        s.ring_openat,
-        s.ring_close,
-    ));
-    for (i, w) in outcome.workers.iter().enumerate() {
-        let cpus = config
-            .scan
-            .placements
-            .get(i)
-            .map_or_else(|| "any".to_string(), |p| cpu_list(&p.cpus));
-        text.push_str(&format!(
-            "{i:>6}  {:>7}  {:>4}  {:>6}  {cpus}\n",
-            w.entries, w.dirs, w.steals
-        ));
-    }
-    let _ = io::stderr().lock().write_all(text.as_bytes());
-}
-
-/// CPUs as a cpulist (`0-3,8`).
-fn cpu_list(cpus: &[usize]) -> String {
-    let mut out = String::new();
-    let mut i = 0;
-    while i < cpus.len() {
-        let mut j = i;
-        while j + 1 < cpus.len() && cpus[j + 1] == cpus[j] + 1 {
-            j += 1;
-        }
-        if !out.is_empty() {
-            out.push(',');
-        }
-        if j > i {
-            out.push_str(&format!("{}-{}", cpus[i], cpus[j]));
-        } else {
-            out.push_str(&cpus[i].to_string());
-        }
-        i = j + 1;
-    }
-    if out.is_empty() {
-        out.push_str("any");
-    }
-    out
-}
-
-/// Parse and run: the whole program.
+/// Parse and run: the whole program. Its process-wide effect: the soft
+/// descriptor limit is raised to the hard one first (the library itself
+/// budgets within whatever limit it finds).
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
+    fdu_platform::limits::raise_nofile();
     match parse(args) {
         Parsed::Run(config) => run(&config),
         Parsed::Print(text) => {

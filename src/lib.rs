@@ -5,8 +5,11 @@
 //! | module | owns |
 //! |---|---|
 //! | [`cli`] | du's command line, option interplay, printing |
+//! | [`config`] | a resolved invocation, as the scan and the outputs take it |
+//! | [`scan`] | the front door: the backend chosen and built in one place, the walker run on it |
 //! | [`walk`] | the parallel walker: work-stealing deques, batches, termination, fd budget |
 //! | [`tree`] | the printed nodes, folding, hard-link charging, output order |
+//! | [`ids`] | maps keyed by `(dev, ino)` and node ids |
 //! | [`links`] | the sharded `(dev, ino)` set |
 //! | [`units`] | block sizes and du's rounding, du's number parsing |
 //! | [`timefmt`] | `--time` stamps in the local time zone, `--time-style` formats |
@@ -21,11 +24,14 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod dups;
 pub mod exclude;
+pub mod ids;
 pub mod links;
 pub mod output;
+pub mod scan;
 pub mod timefmt;
 pub mod tree;
 pub mod units;

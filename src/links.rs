@@ -10,41 +10,11 @@
 //! A file's occurrences are all kept until the scan ends; it is then charged
 //! to the first occurrence in path order ([`crate::tree`]), so per-directory
 //! output never depends on which worker got there first.
-use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
-use crate::tree::{NodeId, Totals};
-
-/// A fast hasher for keys that are already well-spread integers.
-#[derive(Default)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(26) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-/// A `HashMap` with [`IdHasher`].
-pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
-
-/// Every place one file was found, and what it weighs.
-#[derive(Debug)]
-pub struct Occurrences {
-    /// The file's sizes, counted once for all its names.
-    pub totals: Totals,
-    /// The nodes each occurrence would be charged to.
-    pub nodes: Vec<NodeId>,
-}
+use crate::ids::{IdHasher, IdMap};
+use crate::tree::{NodeId, Occurrences, Totals};
 
 /// One shard: identities only claimed (directories, and files charged at
 /// once), and files whose occurrences are kept. A claimed identity costs

@@ -17,7 +17,16 @@ use lasso::{Rodeo, Spur};
 
 use fdu_platform::Meta;
 
-use crate::links::{IdMap, Occurrences};
+use crate::ids::IdMap;
+
+/// Every place one file was found, and what it weighs.
+#[derive(Debug)]
+pub struct Occurrences {
+    /// The file's sizes, counted once for all its names.
+    pub totals: Totals,
+    /// The nodes each occurrence would be charged to.
+    pub nodes: Vec<NodeId>,
+}
 
 /// A node of one [`NodeTable`]: the table's number and the index in it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]

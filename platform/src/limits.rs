@@ -29,6 +29,22 @@ pub fn raise_nofile() -> u64 {
     256
 }
 
+/// The soft `RLIMIT_NOFILE` in force: how many descriptors the scan may
+/// budget. A library caller that wants more raises it first (the `fdu`
+/// binary does, with [`raise_nofile`]).
+#[cfg(target_os = "linux")]
+pub fn current_nofile() -> u64 {
+    use rustix::process::{getrlimit, Resource};
+    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
+}
+
+/// The soft `RLIMIT_NOFILE` in force (a conservative guess on this
+/// platform).
+#[cfg(not(target_os = "linux"))]
+pub fn current_nofile() -> u64 {
+    256
+}
+
 /// How many descriptors the process has open now (stdio, inherited ones,
 /// rings...), so that a budget of new ones can be taken from what the limit
 /// leaves. Counted from `/proc/self/fd`; where that cannot be read, the

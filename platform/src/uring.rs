@@ -199,7 +199,7 @@ impl UringBackend {
                         openat: has(opcode::OpenAt::CODE),
                         close: has(opcode::Close::CODE),
                     };
-                    let limit = crate::limits::raise_nofile();
+                    let limit = crate::limits::current_nofile();
                     return Ok(UringBackend {
                         config,
                         sync: LinuxBackend::default(),

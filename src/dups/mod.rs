@@ -21,37 +21,14 @@ use std::io::{self, Write};
 
 use fdu_platform::content::FeedPlan;
 
-use crate::cli::Config;
-use crate::cli::{scan_on_backend, Scanned};
+use crate::config::Config;
+pub use crate::config::{DupsOptions, Io};
 use crate::diag::ExitStatus;
+use crate::scan::{scan_on_backend, Scanned};
 use crate::walk::{FileSink, ScanOptions};
 use collect::Collector;
 use pipeline::Settings;
 use report::Report;
-
-/// How file contents are read by the full-hash stage.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Io {
-    /// Map long ranges in windows, `pread` the rest (the default).
-    Auto,
-    /// Always `pread`.
-    Read,
-}
-
-/// `--dups` options, resolved.
-#[derive(Clone, Debug)]
-pub struct DupsOptions {
-    /// Skip files smaller than this (`--min-size`, default 1: no empty files).
-    pub min_size: u64,
-    /// List multiply-linked files too (`--hardlinks`).
-    pub hardlinks: bool,
-    /// One JSON document instead of text (`--json`).
-    pub json: bool,
-    /// Hashing threads (`-j`, else one per CPU).
-    pub threads: usize,
-    /// How contents are read (hidden `--hash-io`, for measurements).
-    pub io: Io,
-}
 
 /// Ranges at least this long are mapped rather than read.
 pub const MAP_FROM: u64 = 4 << 20;
@@ -82,7 +59,7 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
             window: WINDOW,
         },
         buffer: BUFFER,
-        pause_at: std::env::var_os("FDU_TEST_PAUSE_HASHING").map(crate::cli::os_bytes),
+        pause_at: std::env::var_os("FDU_TEST_PAUSE_HASHING").map(crate::config::os_bytes),
     };
     let hashed = pipeline::find(&files, groups, &settings);
     let errors = outcome.errors + hashed.stats.errors;
@@ -97,7 +74,7 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
     .and_then(|()| out.flush());
     let failed = written.as_ref().is_err_and(crate::output::write_failed);
     if config.stats {
-        crate::cli::print_stats(config, &scanned, started.elapsed());
+        crate::output::stats::print_stats(config, &scanned, started.elapsed());
         let s = &hashed.stats;
         let text = format!(
             "fdu: dups: {} files, {} in {} size groups, {} hashing threads, {} opened, {} left out\n\

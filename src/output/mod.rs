@@ -4,6 +4,8 @@
 //! reported once, `write error: REASON`, and makes the exit status 1.
 use std::io::{self, Write};
 
+pub mod stats;
+
 /// The process's standard output, as the reports write it.
 pub struct Stdout {
     out: io::BufWriter<io::StdoutLock<'static>>,

@@ -1,0 +1,122 @@
+//! A resolved invocation: what the command line asked for, as the scan,
+//! the outputs and `--dups` take it. `cli` builds it; nothing here parses.
+use std::ffi::OsString;
+
+use fdu_platform::pin::{PinMode, Topology};
+use fdu_platform::{BackendChoice, BackendKind};
+
+use crate::timefmt::TimeFormat;
+use crate::tree::{TimeKind, Totals};
+use crate::units::Units;
+use crate::walk::ScanOptions;
+#[cfg(target_os = "linux")]
+use fdu_platform::uring::UringConfig;
+
+/// What is counted: du's `--apparent-size`, `--inodes` or disk usage.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Measure {
+    /// Allocated bytes (the default).
+    Disk,
+    /// `st_size` (`--apparent-size`, `-b`).
+    Apparent,
+    /// Entries (`--inodes`).
+    Inodes,
+}
+
+impl Measure {
+    /// The number this measure takes from `totals`.
+    pub fn of(self, totals: &Totals) -> u64 {
+        match self {
+            Measure::Disk => totals.disk,
+            Measure::Apparent => totals.apparent,
+            Measure::Inodes => totals.inodes,
+        }
+    }
+}
+
+/// A fully resolved invocation.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Scan options handed to the walker.
+    pub scan: ScanOptions,
+    /// What is counted.
+    pub measure: Measure,
+    /// How numbers are printed.
+    pub units: Units,
+    /// Print a grand total (`-c`).
+    pub total: bool,
+    /// End lines with NUL (`-0`).
+    pub null: bool,
+    /// The backend asked for (`auto` falls back silently when its first
+    /// pick cannot run; an explicit choice fails instead).
+    pub backend_choice: BackendChoice,
+    /// The backend that runs, unless it cannot start (see `backend_choice`).
+    pub backend: BackendKind,
+    /// Ring tuning for the uring backend.
+    #[cfg(target_os = "linux")]
+    pub uring: UringConfig,
+    /// How workers are pinned (`--pin`), resolved against the topology.
+    pub pin: PinMode,
+    /// The CPU topology the workers were placed on.
+    pub topology: Topology,
+    /// Paths to scan, as given (default `.`).
+    pub paths: Vec<Vec<u8>>,
+    /// Print scan statistics on stderr (`--stats`).
+    pub stats: bool,
+    /// Report duplicate files instead of sizes (`--dups`).
+    pub dups: Option<DupsOptions>,
+    /// `-t`: print only entries of at least this size (or count, with
+    /// `--inodes`), or at most its absolute value when negative; 0 prints all.
+    pub threshold: i64,
+    /// `--time`: print each entry's latest time, so.
+    pub time: Option<TimeOptions>,
+    /// `--files0-from=F`: read the paths from F (`-` for stdin), NUL-separated.
+    pub files0_from: Option<Vec<u8>>,
+    /// Warnings to print before the scan (du's `warning: ...`).
+    pub warnings: Vec<String>,
+}
+
+/// How `--time` prints times: which one, and in which format.
+#[derive(Clone, Debug)]
+pub struct TimeOptions {
+    /// Which time.
+    pub kind: TimeKind,
+    /// The strftime-like format.
+    pub format: TimeFormat,
+}
+
+/// How file contents are read by the full-hash stage.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Io {
+    /// Map long ranges in windows, `pread` the rest (the default).
+    Auto,
+    /// Always `pread`.
+    Read,
+}
+
+/// `--dups` options, resolved.
+#[derive(Clone, Debug)]
+pub struct DupsOptions {
+    /// Skip files smaller than this (`--min-size`, default 1: no empty files).
+    pub min_size: u64,
+    /// List multiply-linked files too (`--hardlinks`).
+    pub hardlinks: bool,
+    /// One JSON document instead of text (`--json`).
+    pub json: bool,
+    /// Hashing threads (`-j`, else one per CPU).
+    pub threads: usize,
+    /// How contents are read (hidden `--hash-io`, for measurements).
+    pub io: Io,
+}
+
+pub use crate::walk::default_threads;
+
+#[cfg(unix)]
+pub(crate) fn os_bytes(s: OsString) -> Vec<u8> {
+    std::os::unix::ffi::OsStringExt::into_vec(s)
+}
+
+#[cfg(not(unix))]
+pub(crate) fn os_bytes(s: OsString) -> Vec<u8> {
+    s.to_string_lossy().into_owned().into_bytes()
+}

@@ -1,0 +1,86 @@
+//! `--stats`: what a scan did, on stderr.
+use std::io::{self, Write};
+
+use crate::config::Config;
+use crate::scan::Scanned;
+
+/// `--stats`: what the scan did, on stderr, after the output.
+pub fn print_stats(config: &Config, scanned: &Scanned, elapsed: std::time::Duration) {
+    let (ran, ring, outcome) = (scanned.ran, scanned.ring.as_deref(), &scanned.outcome);
+    let s = &outcome.sum;
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        s.entries as f64 / secs
+    } else {
+        0.0
+    };
+    let mut text = format!(
+        "fdu: stats: backend {}, {} threads, pin {}\n",
+        ran.name(),
+        outcome.workers.len(),
+        config.pin.name(),
+    );
+    if let Some(ring) = ring {
+        text.push_str(&format!("io_uring     {ring}\n"));
+    }
+    text.push_str(&format!(
+        "entries      {}\n\
+         directories  {}\n\
+         errors       {}\n\
+         elapsed      {:.3} s\n\
+         entries/s    {:.0}\n\
+         syscalls     openat {}  getdents64 {}  fstatat {}  close {}  io_uring_enter {}\n\
+         ring ops     statx {}  openat {}  close {}\n\
+         worker  entries  dirs  steals  cpus\n",
+        s.entries,
+        s.dirs,
+        s.errors,
+        secs,
+        rate,
+        s.openat - s.ring_openat,
+        s.getdents,
+        s.stat - s.ring_stat,
+        s.openat.saturating_sub(s.ring_close),
+        s.uring_enter,
+        s.ring_stat,
+        s.ring_openat,
+        s.ring_close,
+    ));
+    for (i, w) in outcome.workers.iter().enumerate() {
+        let cpus = config
+            .scan
+            .placements
+            .get(i)
+            .map_or_else(|| "any".to_string(), |p| cpu_list(&p.cpus));
+        text.push_str(&format!(
+            "{i:>6}  {:>7}  {:>4}  {:>6}  {cpus}\n",
+            w.entries, w.dirs, w.steals
+        ));
+    }
+    let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// CPUs as a cpulist (`0-3,8`).
+fn cpu_list(cpus: &[usize]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < cpus.len() {
+        let mut j = i;
+        while j + 1 < cpus.len() && cpus[j + 1] == cpus[j] + 1 {
+            j += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if j > i {
+            out.push_str(&format!("{}-{}", cpus[i], cpus[j]));
+        } else {
+            out.push_str(&cpus[i].to_string());
+        }
+        i = j + 1;
+    }
+    if out.is_empty() {
+        out.push_str("any");
+    }
+    out
+}
