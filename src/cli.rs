@@ -1101,7 +1101,7 @@ fn read_files0(from: &[u8]) -> Option<(Vec<Vec<u8>>, bool)> {
     if let Err(e) = read {
         diag::report(&format!(
             "{}: read error: {}",
-            quotef(from),
+            diag::quotef(from),
             fdu_platform::Errno::from(e)
         ));
         failed = true;
@@ -1123,7 +1123,7 @@ fn read_files0(from: &[u8]) -> Option<(Vec<Vec<u8>>, bool)> {
         } else if name.is_empty() {
             diag::report(&format!(
                 "{}:{}: invalid zero-length file name",
-                quotef(from),
+                diag::quotef(from),
                 i + 1
             ));
             failed = true;
@@ -1132,19 +1132,6 @@ fn read_files0(from: &[u8]) -> Option<(Vec<Vec<u8>>, bool)> {
         }
     }
     Some((names, failed))
-}
-
-/// gnulib's `quotef`: a file name quoted only when a shell would need it.
-fn quotef(name: &[u8]) -> String {
-    let plain = !name.is_empty()
-        && name
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b"%+,-./:@_^".contains(&b));
-    if plain {
-        String::from_utf8_lossy(name).into_owned()
-    } else {
-        diag::quote(name)
-    }
 }
 
 /// Parse and run: the whole program. Its process-wide effect: the soft

@@ -38,13 +38,21 @@ pub fn quote(path: &[u8]) -> String {
 }
 
 /// Quote `path` only where a shell would need it, as du's `quotef` does
-/// (gnulib's shell-escape style): `/no/such` bare, `'a b'` quoted.
+/// (gnulib's shell-escape style): `/no/such`, `a]b`, `a{b` bare; `'a b'`,
+/// `'a=b'`, `'a:b'`, `'#x'` (a leading `#` or `~`), `'{'` (a brace alone)
+/// quoted.
 pub fn quotef(path: &[u8]) -> String {
-    let plain = !path.is_empty()
-        && !matches!(path[0], b'#' | b'~')
-        && path
-            .iter()
-            .all(|&b| b.is_ascii_graphic() && !b"!\"$&'()*;<=>?[\\]^`{|}".contains(&b));
+    let special = |i: usize, b: u8| match b {
+        b'#' | b'~' => i == 0,
+        b'{' | b'}' => path.len() == 1,
+        b'!' | b'"' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b';' | b'<' | b'=' | b'>'
+        | b'?' | b'[' | b'\\' | b'^' | b'`' | b'|' => true,
+        // quotef is gnulib's quotearg_style_colon: a colon would blur the
+        // `name: reason` of the message.
+        b':' => true,
+        _ => !b.is_ascii_graphic(),
+    };
+    let plain = !path.is_empty() && !path.iter().enumerate().any(|(i, &b)| special(i, b));
     if plain {
         String::from_utf8_lossy(path).into_owned()
     } else {
@@ -238,6 +246,21 @@ mod tests {
         assert_eq!(super::quotef(b"/no/such"), "/no/such");
         assert_eq!(super::quotef(b"a b"), "'a b'");
         assert_eq!(super::quotef(b"~x"), "'~x'");
+        // What du 9.1 prints for `du -X NAME` (LC_ALL=C).
+        for (name, want) in [
+            ("a]b", "a]b"),
+            ("a#b", "a#b"),
+            ("a{b", "a{b"),
+            ("a@b", "a@b"),
+            ("x%y+z,-.", "x%y+z,-."),
+            ("{", "'{'"),
+            ("a=b", "'a=b'"),
+            ("a^b", "'a^b'"),
+            ("a?b", "'a?b'"),
+            ("x:y", "'x:y'"),
+        ] {
+            assert_eq!(super::quotef(name.as_bytes()), want, "{name}");
+        }
         // What du 9.1 prints (LC_ALL=C).
         assert_eq!(q(b"\n"), r"''$'\n'");
         assert_eq!(q(b"\nx"), r"''$'\n''x'");
