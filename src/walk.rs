@@ -1158,7 +1158,12 @@ pub fn scan_with<B: Backend>(
     let fd_limit = fdu_platform::limits::current_nofile();
     let budget = FdBudget::plan(
         fd_limit,
-        fdu_platform::limits::open_fds(),
+        // Descriptors taken now (stdio, inherited ones, a ring): what the
+        // limit leaves free is counted, else stdio is assumed.
+        fdu_platform::limits::free_fds()
+            .map_or(3, |free| fd_limit.saturating_sub(free))
+            .try_into()
+            .unwrap_or(usize::MAX),
         opts.threads.max(1),
         backend.fds_per_thread(),
     );

@@ -45,18 +45,6 @@ pub fn current_nofile() -> u64 {
     256
 }
 
-/// How many descriptors the process has open now (stdio, inherited ones,
-/// rings...), so that a budget of new ones can be taken from what the limit
-/// leaves. Counted from `/proc/self/fd`; where that cannot be read, the
-/// three standard streams are assumed.
-pub fn open_fds() -> usize {
-    match std::fs::read_dir("/proc/self/fd") {
-        // The listing's own descriptor is one of the entries.
-        Ok(entries) => entries.count().saturating_sub(1).max(3),
-        Err(_) => 3,
-    }
-}
-
 /// Descriptors this process can still open: the soft `RLIMIT_NOFILE` less
 /// the descriptors open now (stdio, and whatever else is) numbered below
 /// it, as a new descriptor takes the lowest free number
