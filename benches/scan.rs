@@ -8,15 +8,14 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use bumpalo::Bump;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use lasso::Rodeo;
 
 use fdu::links::LinkSet;
+use fdu::scan::Scan;
 use fdu::tree::{NodeId, Totals};
-use fdu::walk::{scan, ScanOptions};
-use fdu_platform::stdfs::StdBackend;
-use fdu_platform::{Backend, Follow};
+use fdu::walk::ScanOptions;
+use fdu_platform::{Backend, BackendChoice, Follow};
 
 /// A tree of 40 directories x 500 files (20k entries), made once.
 fn tree() -> &'static Path {
@@ -66,42 +65,30 @@ fn bench_root() -> Vec<u8> {
 }
 
 fn whole_scan(c: &mut Criterion) {
-    let root = vec![bench_root()];
+    let root = bench_root();
     let mut group = c.benchmark_group("scan");
     group.sample_size(20);
+    let mut backends = vec![("std", BackendChoice::Std)];
+    if cfg!(target_os = "linux") {
+        backends.push(("linux", BackendChoice::Linux));
+        backends.push(("uring", BackendChoice::Uring));
+    }
     for threads in [1, 2, 4, 8] {
-        #[cfg(target_os = "linux")]
-        group.bench_with_input(BenchmarkId::new("linux", threads), &threads, |b, &t| {
-            let opts = options(t);
-            let be = fdu_platform::linux::LinuxBackend::default();
-            b.iter(|| {
-                scan(&be, &opts, &root, |t, _| {
-                    black_box(t.disk);
-                })
-                .grand_total
-            })
-        });
-        #[cfg(target_os = "linux")]
-        if let Ok(be) = fdu_platform::uring::UringBackend::new(Default::default()) {
-            group.bench_with_input(BenchmarkId::new("uring", threads), &threads, |b, &t| {
-                let opts = options(t);
+        for &(name, backend) in &backends {
+            let scan = Scan::new([&root])
+                .options(options(threads))
+                .backend(backend);
+            if scan.run().is_err() {
+                // io_uring refused here.
+                continue;
+            }
+            group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, _| {
                 b.iter(|| {
-                    scan(&be, &opts, &root, |t, _| {
-                        black_box(t.disk);
-                    })
-                    .grand_total
+                    let report = scan.run().expect("ran once already");
+                    black_box(report.tree.grand_total().disk)
                 })
             });
         }
-        group.bench_with_input(BenchmarkId::new("std", threads), &threads, |b, &t| {
-            let opts = options(t);
-            b.iter(|| {
-                scan(&StdBackend, &opts, &root, |t, _| {
-                    black_box(t.disk);
-                })
-                .grand_total
-            })
-        });
     }
     group.finish();
 }
@@ -198,8 +185,8 @@ fn link_set_contention(c: &mut Criterion) {
     group.finish();
 }
 
-/// Interning directory names (lasso) and arena-allocating entry names
-/// (bumpalo), against a heap allocation per name.
+/// Interning directory names (lasso) and appending entry names to one
+/// byte buffer (as the node tables do), against a heap allocation per name.
 fn names(c: &mut Criterion) {
     let words: Vec<String> = (0..10_000).map(|i| format!("name-{}", i % 700)).collect();
     let mut group = c.benchmark_group("names_10k");
@@ -210,13 +197,17 @@ fn names(c: &mut Criterion) {
             words.iter().map(|w| rodeo.get_or_intern(w.as_str())).last()
         })
     });
-    group.bench_function("bumpalo_copy", |b| {
+    group.bench_function("byte_buffer_append", |b| {
         b.iter(|| {
-            let arena = Bump::new();
+            let mut bytes: Vec<u8> = Vec::new();
             words
                 .iter()
-                .map(|w| arena.alloc_slice_copy(w.as_bytes()).len())
-                .sum::<usize>()
+                .map(|w| {
+                    let start = bytes.len();
+                    bytes.extend_from_slice(w.as_bytes());
+                    (start, w.len())
+                })
+                .last()
         })
     });
     group.bench_function("box_per_name", |b| {

@@ -13,11 +13,11 @@ pub use crate::config::{default_threads, Config, DupsOptions, Io, Measure, TimeO
 use crate::diag::{self, ExitStatus};
 use crate::exclude::Exclude;
 use crate::output::stats::print_stats;
-use crate::scan::{scan_on_backend, Scanned};
+use crate::scan::{Report, Scan};
 use crate::timefmt::TimeFormat;
-use crate::tree::{Stamp, TimeKind, Totals};
+use crate::tree::TimeKind;
 use crate::units::{parse_c_number, parse_threshold, StrtolError, Units, UnitsError};
-use crate::walk::{ScanOptions, ScanOutcome};
+use crate::walk::ScanOptions;
 #[cfg(target_os = "linux")]
 use fdu_platform::uring::UringConfig;
 
@@ -938,68 +938,6 @@ fn parse_size(text: &str) -> Option<u64> {
     }
 }
 
-/// Writes du's lines, and goes quiet once stdout is closed.
-struct Printer<'c, W: Write> {
-    out: W,
-    units: Units,
-    measure: Measure,
-    end: u8,
-    /// `-t`, as in [`Config::threshold`].
-    threshold: i64,
-    /// `--time`: the format of the time column.
-    time: Option<&'c TimeFormat>,
-    closed: bool,
-    /// A write failed for another reason than a closed pipe.
-    failed: bool,
-    buf: Vec<u8>,
-}
-
-impl<W: Write> Printer<'_, W> {
-    /// An entry's line, unless `-t` leaves it out.
-    fn entry(&mut self, totals: &Totals, path: &[u8]) {
-        let v = self.measure.of(totals);
-        let shown = if self.threshold < 0 {
-            v <= self.threshold.unsigned_abs()
-        } else {
-            v >= self.threshold as u64
-        };
-        if shown {
-            self.line(totals, path);
-        }
-    }
-
-    fn line(&mut self, totals: &Totals, path: &[u8]) {
-        if self.closed {
-            return;
-        }
-        self.buf.clear();
-        self.units.format(self.measure.of(totals), &mut self.buf);
-        self.buf.push(b'\t');
-        if let Some(format) = self.time {
-            format.format(totals.time, &mut self.buf);
-            self.buf.push(b'\t');
-        }
-        self.buf.extend_from_slice(path);
-        self.buf.push(self.end);
-        if let Err(e) = self.out.write_all(&self.buf) {
-            self.fail(e);
-        }
-    }
-
-    fn fail(&mut self, e: io::Error) {
-        self.failed |= crate::output::write_failed(&e);
-        self.closed = true;
-    }
-
-    fn finish(&mut self) {
-        if !self.closed {
-            if let Err(e) = self.out.flush() {
-                self.fail(e);
-            }
-        }
-    }
-}
-
 /// Run a parsed configuration, printing to stdout; returns the exit status.
 pub fn run(config: &Config) -> ExitStatus {
     for warning in &config.warnings {
@@ -1022,55 +960,39 @@ pub fn run(config: &Config) -> ExitStatus {
             &listed
         }
     };
-    if let Some(dups) = &config.dups {
-        return crate::dups::run(config, dups).max(if list_failed {
-            ExitStatus::Partial
-        } else {
-            ExitStatus::Ok
-        });
-    }
-    let mut printer = Printer {
-        out: crate::output::Stdout::new(),
-        units: config.units,
-        measure: config.measure,
-        end: if config.null { 0 } else { b'\n' },
-        threshold: config.threshold,
-        time: config.time.as_ref().map(|t| &t.format),
-        closed: false,
-        failed: false,
-        buf: Vec::new(),
-    };
-    let started = std::time::Instant::now();
-    let scanned = if config.paths.is_empty() {
-        Scanned {
-            ran: config.backend,
-            ring: None,
-            outcome: ScanOutcome::default(),
-        }
-    } else {
-        match scan_on_backend(config, &config.scan, None, &mut |t, p| printer.entry(t, p)) {
-            Ok(scanned) => scanned,
-            Err(status) => return status,
-        }
-    };
-    let outcome = &scanned.outcome;
-    if config.total {
-        // du's grand total starts at the epoch (a zeroed static), not at
-        // the earliest time there is.
-        let mut grand = outcome.grand_total;
-        grand.time = grand.time.max(Stamp { sec: 0, nsec: 0 });
-        printer.line(&grand, b"total");
-    }
-    printer.finish();
-    if config.stats {
-        print_stats(config, &scanned, started.elapsed());
-    }
-    // A reader that went away (`fdu -a / | head`) is not an error; any
-    // other write error is.
-    if outcome.errors > 0 || printer.failed || list_failed {
+    let list_status = if list_failed {
         ExitStatus::Partial
     } else {
         ExitStatus::Ok
+    };
+    if let Some(dups) = &config.dups {
+        return crate::dups::run(config, dups).max(list_status);
+    }
+    let started = std::time::Instant::now();
+    let report = if config.paths.is_empty() {
+        Report::empty(config.backend, config.scan.separate_dirs)
+    } else {
+        match Scan::from_config(config).run() {
+            Ok(report) => report,
+            Err(failed) => return crate::scan::report_failure(failed),
+        }
+    };
+    let failed = crate::output::du::print(config, &report.tree, crate::output::Stdout::new());
+    if config.stats {
+        print_stats(
+            config,
+            report.ran,
+            report.ring.as_deref(),
+            &report.outcome,
+            started.elapsed(),
+        );
+    }
+    // A reader that went away (`fdu -a / | head`) is not an error; any
+    // other write error is.
+    if report.outcome.errors > 0 || failed {
+        ExitStatus::Partial
+    } else {
+        list_status
     }
 }
 

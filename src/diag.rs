@@ -213,17 +213,55 @@ pub fn report(message: &str) {
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
-/// `cannot read directory 'PATH': REASON`.
-pub fn cannot_read(path: &[u8], errno: Errno) {
-    report(&format!("cannot read directory {}: {errno}", quote(path)));
+/// What failed on an entry the scan could not read.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Failed {
+    /// Stat'ing it: `cannot access`.
+    Access,
+    /// Opening or listing a directory: `cannot read directory`.
+    Read,
+    /// An empty path argument: `invalid zero-length file name`.
+    EmptyName,
 }
 
-/// `cannot access 'PATH': REASON`, or without a reason (du's wording for a
-/// dangling symlink under `-L`).
-pub fn cannot_access(path: &[u8], errno: Option<Errno>) {
-    match errno {
-        Some(e) => report(&format!("cannot access {}: {e}", quote(path))),
-        None => report(&format!("cannot access {}", quote(path))),
+/// An entry that could not be read, as a value: where, what failed and
+/// why. [`ScanError::message`] words it as du does.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ScanError {
+    /// The path, as du prints it.
+    pub path: Vec<u8>,
+    /// What failed.
+    pub failed: Failed,
+    /// Why; `None` where du gives no reason (a dangling symlink under `-L`).
+    pub errno: Option<Errno>,
+}
+
+impl ScanError {
+    /// du's message, without the program name.
+    pub fn message(&self) -> String {
+        match (self.failed, self.errno) {
+            (Failed::EmptyName, _) => "invalid zero-length file name".to_string(),
+            (Failed::Read, Some(e)) => format!("cannot read directory {}: {e}", quote(&self.path)),
+            (Failed::Read, None) => format!("cannot read directory {}", quote(&self.path)),
+            (Failed::Access, Some(e)) => format!("cannot access {}: {e}", quote(&self.path)),
+            (Failed::Access, None) => format!("cannot access {}", quote(&self.path)),
+        }
+    }
+}
+
+/// Where a scan's errors go as they happen (from any worker).
+pub trait ErrorSink: Sync {
+    /// One entry that could not be read.
+    fn error(&self, error: &ScanError);
+}
+
+/// The default sink: du's line on stderr, one write per error.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Stderr;
+
+impl ErrorSink for Stderr {
+    fn error(&self, error: &ScanError) {
+        report(&error.message());
     }
 }
 

@@ -6,16 +6,18 @@
 //! |---|---|
 //! | [`cli`] | du's command line, option interplay, printing |
 //! | [`config`] | a resolved invocation, as the scan and the outputs take it |
-//! | [`scan`] | the front door: the backend chosen and built in one place, the walker run on it |
+//! | [`scan`] | the front door: a scan's paths and options, the backend chosen and built in one place, the report |
 //! | [`walk`] | the parallel walker: work-stealing deques, batches, termination, fd budget |
-//! | [`tree`] | the printed nodes, folding, hard-link charging, output order |
+//! | [`visit`] | what the walker tells a visitor: the per-worker visitor traits |
+//! | [`count`] | du's counting rules, as a visitor: folding, retained nodes, hard links |
+//! | [`tree`] | the owned result tree: names, totals, hard-link charging, output order |
 //! | [`ids`] | maps keyed by `(dev, ino)` and node ids |
 //! | [`links`] | the sharded `(dev, ino)` set |
 //! | [`units`] | block sizes and du's rounding, du's number parsing |
 //! | [`timefmt`] | `--time` stamps in the local time zone, `--time-style` formats |
 //! | [`exclude`] | `--exclude` matching as du does it |
 //! | [`diag`] | one-line diagnostics and exit statuses |
-//! | [`output`] | standard output and its write-error policy |
+//! | [`output`] | the outputs (du's lines, `--stats`), standard output and its write-error policy |
 //! | [`dups`] | `--dups`: duplicate files, found by size, then BLAKE3 |
 //!
 //! Every syscall is made by a backend of the `fdu-platform` crate; this
@@ -25,6 +27,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod count;
 pub mod diag;
 pub mod dups;
 pub mod exclude;
@@ -35,4 +38,5 @@ pub mod scan;
 pub mod timefmt;
 pub mod tree;
 pub mod units;
+pub mod visit;
 pub mod walk;

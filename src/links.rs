@@ -112,7 +112,7 @@ mod tests {
             disk: 4096,
             apparent: 10,
             inodes: 1,
-            time: crate::tree::Stamp::MIN,
+            ..Totals::default()
         };
         set.record_file((1, 9), t, NodeId::new(0, 3));
         set.record_file((1, 9), t, NodeId::new(1, 1));

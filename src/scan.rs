@@ -1,94 +1,270 @@
-//! The scan's front door: the backend is chosen and built here, in one
-//! place, and the walker run on it.
-use fdu_platform::{Backend, BackendKind};
+//! The scan's front door: a [`Scan`] says what to walk and how, picks and
+//! builds the backend (in this one place), runs the walker with a visitor,
+//! and returns a [`Report`] that outlives it.
+//!
+//! ```no_run
+//! let report = fdu::scan::Scan::new(["/usr"]).threads(16).run().expect("a backend");
+//! let root = report.tree.roots()[0];
+//! println!("{} bytes", report.tree.total(root).disk);
+//! ```
+//!
+//! Nothing here touches the process: raising the descriptor limit,
+//! printing errors on stderr and the like are for the binary to opt into
+//! ([`Scan::errors`], `fdu_platform::limits::raise_nofile`).
+use std::sync::Arc;
+
+use fdu_platform::{Backend, BackendChoice, BackendKind};
 
 use crate::config::Config;
-use crate::diag::ExitStatus;
-use crate::tree::Totals;
-use crate::walk::{scan_with, FileSink, ScanOptions, ScanOutcome};
+use crate::count::Count;
+use crate::diag::{ErrorSink, ExitStatus, ScanError};
+use crate::tree::Tree;
+use crate::visit::Visitor;
+use crate::walk::{walk, Args, ScanOptions, ScanOutcome};
 #[cfg(target_os = "linux")]
-use fdu_platform::uring::UringBackend;
+use fdu_platform::uring::{UringBackend, UringConfig};
 
-/// A scan that ran: on which backend, and what it counted.
-pub struct Scanned {
+/// A scan to run: paths, du's counting rules ([`ScanOptions`]), the
+/// backend, and where errors go.
+#[derive(Clone)]
+pub struct Scan {
+    paths: Vec<Vec<u8>>,
+    options: ScanOptions,
+    backend: BackendChoice,
+    #[cfg(target_os = "linux")]
+    uring: UringConfig,
+    errors: Arc<dyn ErrorSink + Send>,
+}
+
+/// Errors nobody looks at: they are still counted and in the tree.
+struct Quiet;
+
+impl ErrorSink for Quiet {
+    fn error(&self, _: &ScanError) {}
+}
+
+/// Why a scan could not run at all.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum ScanFailed {
+    /// The backend asked for does not exist here (a usage error).
+    Unavailable(String),
+    /// The backend asked for could not start (io_uring refused).
+    CannotStart(String),
+}
+
+impl std::fmt::Display for ScanFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScanFailed::Unavailable(why) | ScanFailed::CannotStart(why) => f.write_str(why),
+        }
+    }
+}
+
+/// What a scan with du's count gives.
+pub struct Report {
+    /// The retained nodes and their totals.
+    pub tree: Tree,
+    /// What the walk did (errors, per-worker statistics).
+    pub outcome: ScanOutcome,
     /// The backend that ran (`auto` may have fallen back).
     pub ran: BackendKind,
     /// The io_uring setup, when the uring backend ran.
     pub ring: Option<String>,
-    /// What the walker counted.
-    pub outcome: ScanOutcome,
 }
 
-/// Scan `config.paths` with `scan` options on the configured backend,
-/// passing regular files to `files` and du's lines to `line`.
-///
-/// When the uring backend cannot start, an explicit `--backend uring` is
-/// reported and `Err(1)` returned; `auto` falls back to the linux backend.
-pub fn scan_on_backend(
-    config: &Config,
-    scan: &ScanOptions,
-    files: Option<&dyn FileSink>,
-    line: &mut dyn FnMut(&Totals, &[u8]),
-) -> Result<Scanned, ExitStatus> {
-    let mut run = |backend: &dyn ScanWith| backend.scan(scan, &config.paths, files, &mut *line);
-    let (ran, ring, outcome) = match config.backend {
-        #[cfg(target_os = "linux")]
-        BackendKind::Uring => match UringBackend::new(config.uring) {
-            Ok(ring) => {
-                let outcome = run(&ring);
-                (BackendKind::Uring, Some(ring.describe()), outcome)
-            }
-            Err(e) if config.backend_choice == fdu_platform::BackendChoice::Uring => {
-                crate::diag::report(&format!(
-                    "cannot use the uring backend: io_uring_setup failed: {e}"
-                ));
-                return Err(ExitStatus::Partial);
-            }
-            Err(_) => (
+impl Report {
+    /// The report of a scan of nothing (no path to scan).
+    pub fn empty(ran: BackendKind, separate_dirs: bool) -> Report {
+        Report {
+            tree: Tree::assemble(Vec::new(), Vec::new(), separate_dirs),
+            outcome: ScanOutcome::default(),
+            ran,
+            ring: None,
+        }
+    }
+}
+
+/// A scan with any visitor: what [`Scan::run_with`] gives.
+pub struct Ran<T> {
+    /// What the visitor's finish made of its workers.
+    pub result: T,
+    /// What the walk did.
+    pub outcome: ScanOutcome,
+    /// The backend that ran.
+    pub ran: BackendKind,
+    /// The io_uring setup, when the uring backend ran.
+    pub ring: Option<String>,
+}
+
+impl Scan {
+    /// A scan of `paths` with du's defaults ([`ScanOptions::default`]), the
+    /// `auto` backend, and errors only counted (see [`Scan::errors`]).
+    pub fn new<P: AsRef<[u8]>>(paths: impl IntoIterator<Item = P>) -> Scan {
+        Scan {
+            paths: paths.into_iter().map(|p| p.as_ref().to_vec()).collect(),
+            options: ScanOptions::default(),
+            backend: BackendChoice::Auto,
+            #[cfg(target_os = "linux")]
+            uring: UringConfig::default(),
+            errors: Arc::new(Quiet),
+        }
+    }
+
+    /// du's counting rules and the walk's tuning.
+    pub fn options(mut self, options: ScanOptions) -> Scan {
+        self.options = options;
+        self
+    }
+
+    /// Worker threads (at least one; fewer when the descriptor limit is
+    /// too small for them, see [`crate::walk::FdBudget`]).
+    pub fn threads(mut self, threads: usize) -> Scan {
+        self.options.threads = threads.max(1);
+        self
+    }
+
+    /// Which backend runs (`Auto` falls back silently when io_uring
+    /// cannot start; an explicit choice fails instead).
+    pub fn backend(mut self, backend: BackendChoice) -> Scan {
+        self.backend = backend;
+        self
+    }
+
+    /// Ring tuning for the uring backend.
+    #[cfg(target_os = "linux")]
+    pub fn uring(mut self, uring: UringConfig) -> Scan {
+        self.uring = uring;
+        self
+    }
+
+    /// Where workers run: one placement per worker (see
+    /// `fdu_platform::pin`), or none to leave them unpinned.
+    pub fn placements(mut self, placements: Vec<fdu_platform::pin::Placement>) -> Scan {
+        self.options.placements = placements;
+        self
+    }
+
+    /// A cap on the directories kept open for waiting tasks (below what
+    /// the descriptor limit allows).
+    pub fn max_open_dirs(mut self, max: usize) -> Scan {
+        self.options.max_open_dirs = Some(max);
+        self
+    }
+
+    /// Where errors go as they happen (`crate::diag::Stderr` prints du's
+    /// lines). Whatever the sink, they are counted in the outcome and
+    /// charged to the tree.
+    pub fn errors(mut self, sink: Arc<dyn ErrorSink + Send>) -> Scan {
+        self.errors = sink;
+        self
+    }
+
+    /// The scan a command line asked for, its errors printed on stderr as
+    /// du prints them.
+    pub fn from_config(config: &Config) -> Scan {
+        Scan {
+            paths: config.paths.clone(),
+            options: config.scan.clone(),
+            backend: config.backend_choice,
+            #[cfg(target_os = "linux")]
+            uring: config.uring,
+            errors: Arc::new(crate::diag::Stderr),
+        }
+    }
+
+    /// The options the scan runs with.
+    pub fn scan_options(&self) -> &ScanOptions {
+        &self.options
+    }
+
+    /// Run du's count: the tree of retained nodes and their totals.
+    pub fn run(&self) -> Result<Report, ScanFailed> {
+        let ran = self.run_with(Count::new)?;
+        Ok(Report {
+            tree: ran.result,
+            outcome: ran.outcome,
+            ran: ran.ran,
+            ring: ran.ring,
+        })
+    }
+
+    /// Run with the visitor `make` builds (it may look at the options and
+    /// the stat'ed arguments first); the result is what the visitor makes
+    /// of its workers ([`Visitor::finish`]).
+    pub fn run_with<'a, V: Visitor>(
+        &'a self,
+        make: impl FnOnce(&'a ScanOptions, &Args) -> V,
+    ) -> Result<Ran<V::Output>, ScanFailed> {
+        let kind = self.backend.resolve().map_err(ScanFailed::Unavailable)?;
+        let job = Job { scan: self, make };
+        let (ran, ring, (result, outcome)) = match kind {
+            #[cfg(target_os = "linux")]
+            BackendKind::Uring => match UringBackend::new(self.uring) {
+                Ok(ring) => {
+                    let describe = ring.describe();
+                    (BackendKind::Uring, Some(describe), job.on(&ring))
+                }
+                Err(e) if self.backend == BackendChoice::Uring => {
+                    return Err(ScanFailed::CannotStart(format!(
+                        "cannot use the uring backend: io_uring_setup failed: {e}"
+                    )));
+                }
+                Err(_) => (
+                    BackendKind::Linux,
+                    None,
+                    job.on(&fdu_platform::linux::LinuxBackend::default()),
+                ),
+            },
+            #[cfg(target_os = "linux")]
+            BackendKind::Linux => (
                 BackendKind::Linux,
                 None,
-                run(&fdu_platform::linux::LinuxBackend::default()),
+                job.on(&fdu_platform::linux::LinuxBackend::default()),
             ),
-        },
-        #[cfg(target_os = "linux")]
-        BackendKind::Linux => (
-            BackendKind::Linux,
-            None,
-            run(&fdu_platform::linux::LinuxBackend::default()),
-        ),
-        #[cfg(not(target_os = "linux"))]
-        BackendKind::Linux | BackendKind::Uring => {
-            unreachable!("resolve() never picks a Linux backend here")
-        }
-        BackendKind::Std => (
-            BackendKind::Std,
-            None,
-            run(&fdu_platform::stdfs::StdBackend),
-        ),
-    };
-    Ok(Scanned { ran, ring, outcome })
+            #[cfg(not(target_os = "linux"))]
+            BackendKind::Linux | BackendKind::Uring => {
+                unreachable!("BackendChoice::resolve never picks a Linux backend here")
+            }
+            BackendKind::Std => (
+                BackendKind::Std,
+                None,
+                job.on(&fdu_platform::stdfs::StdBackend),
+            ),
+        };
+        Ok(Ran {
+            result,
+            outcome,
+            ran,
+            ring,
+        })
+    }
 }
 
-/// A backend the CLI can scan with: erases the backend type so that the
-/// backend is picked at run time.
-trait ScanWith {
-    fn scan(
-        &self,
-        scan: &ScanOptions,
-        paths: &[Vec<u8>],
-        files: Option<&dyn FileSink>,
-        line: &mut dyn FnMut(&Totals, &[u8]),
-    ) -> ScanOutcome;
+/// One run of [`Scan::run_with`], waiting for its backend.
+struct Job<'a, M> {
+    scan: &'a Scan,
+    make: M,
 }
 
-impl<B: Backend> ScanWith for B {
-    fn scan(
-        &self,
-        scan: &ScanOptions,
-        paths: &[Vec<u8>],
-        files: Option<&dyn FileSink>,
-        line: &mut dyn FnMut(&Totals, &[u8]),
-    ) -> ScanOutcome {
-        scan_with(self, scan, paths, files, line)
+impl<'a, M> Job<'a, M> {
+    fn on<B: Backend, V: Visitor>(self, backend: &B) -> (V::Output, ScanOutcome)
+    where
+        M: FnOnce(&'a ScanOptions, &Args) -> V,
+    {
+        let opts: &'a ScanOptions = &self.scan.options;
+        let args = Args::stat(backend, opts, &self.scan.paths);
+        let visitor = (self.make)(opts, &args);
+        let (workers, outcome) = walk(backend, opts, &args, &visitor, &*self.scan.errors);
+        (visitor.finish(workers), outcome)
+    }
+}
+
+/// Report why a scan could not run, as du would, and the exit status it
+/// means.
+pub fn report_failure(failed: ScanFailed) -> ExitStatus {
+    crate::diag::report(&failed.to_string());
+    match failed {
+        ScanFailed::Unavailable(_) => ExitStatus::Usage,
+        ScanFailed::CannotStart(_) => ExitStatus::Partial,
     }
 }

@@ -1,18 +1,17 @@
-//! The printed tree: only the nodes du will print, and how their totals are
-//! put together once the walk is over.
+//! The result of a scan: the nodes du prints, as an owned tree.
 //!
-//! Each worker owns a [`NodeTable`]: the directories (and, with `-a`, files)
-//! it found at a printed depth, their names (directory names interned with
-//! lasso, other names in the worker's bumpalo arena) and the totals it
-//! charged to any node. Deeper entries are folded into their ancestor at the
-//! print depth while walking, so `fdu -s` keeps one node per path argument
-//! however many files it meets.
+//! Each worker of the du count (`crate::count`) keeps a [`NodeTable`]: the
+//! directories (and, with `-a`, files) it found at a retained depth, their
+//! names (directory names interned with lasso, other names appended to one
+//! byte buffer) and the totals it charged to any node. Deeper entries are
+//! folded into their ancestor at that depth while walking, so `fdu -s`
+//! keeps one node per path argument however many files it meets.
 //!
-//! After the walk, [`Tree::assemble`] joins the tables, sorts every node's
-//! children by name, charges each multiply-linked file to its first
-//! occurrence in that order, and [`Tree::emit`] prints children before their
-//! parent.
-use bumpalo::Bump;
+//! After the walk, [`Tree::assemble`] joins the tables into a [`Tree`] that
+//! owns everything (names in one buffer, children sorted by name), charges
+//! each multiply-linked file to its first occurrence in that order, and sums
+//! every node's total the way du prints it. The tree outlives the scan: du's
+//! lines, `--json` and `--top` are all read from it.
 use lasso::{Rodeo, Spur};
 
 use fdu_platform::Meta;
@@ -101,6 +100,12 @@ pub struct Totals {
     pub inodes: u64,
     /// The latest time of the entries summed ([`Stamp::MIN`] for none).
     pub time: Stamp,
+    /// Directories among the entries (the rest of `inodes` are files,
+    /// symlinks and other non-directories).
+    pub dirs: u64,
+    /// Entries that could not be read (a directory that could not be
+    /// listed, an entry that could not be stat'ed).
+    pub errors: u64,
 }
 
 impl Default for Totals {
@@ -110,6 +115,8 @@ impl Default for Totals {
             apparent: 0,
             inodes: 0,
             time: Stamp::MIN,
+            dirs: 0,
+            errors: 0,
         }
     }
 }
@@ -127,6 +134,8 @@ impl Totals {
             apparent: meta.size,
             inodes: 1,
             time: time.of(meta),
+            dirs: u64::from(meta.kind == fdu_platform::Kind::Dir),
+            errors: 0,
         }
     }
 
@@ -136,82 +145,90 @@ impl Totals {
         self.apparent = self.apparent.saturating_add(other.apparent);
         self.inodes = self.inodes.saturating_add(other.inodes);
         self.time = self.time.max(other.time);
+        self.dirs = self.dirs.saturating_add(other.dirs);
+        self.errors = self.errors.saturating_add(other.errors);
+    }
+
+    /// One error, and nothing else.
+    pub fn error() -> Totals {
+        Totals {
+            errors: 1,
+            ..Totals::default()
+        }
+    }
+
+    /// Non-directory entries (`inodes - dirs`).
+    pub fn files(&self) -> u64 {
+        self.inodes.saturating_sub(self.dirs)
     }
 }
 
-enum Name<'a> {
+/// Where a table keeps a node's name.
+#[derive(Clone, Copy)]
+enum Name {
+    /// A directory name that is valid UTF-8: interned (the same names
+    /// recur across a tree: `src`, `lib`, `.git`).
     Interned(Spur),
-    Bytes(&'a [u8]),
+    /// Any other name: `len` bytes at `start` of the table's byte buffer.
+    Bytes { start: usize, len: usize },
 }
 
-struct Node<'a> {
+struct Node {
     parent: Option<NodeId>,
-    name: Name<'a>,
+    name: Name,
     own: Totals,
     /// A multiply-linked file printed with `-a`: shown only if this
     /// occurrence is the one charged.
     hidden: bool,
-    /// What the node is, for `-S`.
     kind: NodeKind,
 }
 
-/// What a node is: `-S` keeps a directory's totals out of its parent's,
-/// and keeps nodes for directories below the print depth.
+/// What a node of the tree is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum NodeKind {
-    /// A path argument, or a file printed with `-a`.
-    Plain,
-    /// A directory printed at its depth.
+pub enum NodeKind {
+    /// A path argument.
+    Root,
+    /// A file (any non-directory) printed with `-a`.
+    File,
+    /// A directory at a printed depth.
     Dir,
     /// A directory below the print depth (`-S` only): never printed,
-    /// counted in the grand total.
+    /// counted in the grand total; `-S` keeps a directory's totals out of
+    /// its parent's, so these need nodes of their own.
     DeepDir,
 }
 
-/// One worker's printed nodes, names and charges, as handed back when the
-/// walk is over (the arena stays with the scan).
-pub struct Nodes<'a> {
+/// One worker's nodes, names and charges.
+pub struct NodeTable {
     id: usize,
-    nodes: Vec<Node<'a>>,
+    nodes: Vec<Node>,
     names: Rodeo,
+    bytes: Vec<u8>,
     charges: IdMap<NodeId, Totals>,
 }
 
-/// A worker's [`Nodes`] while it walks, with the arena its names go to.
-pub struct NodeTable<'a> {
-    data: Nodes<'a>,
-    arena: &'a Bump,
-}
-
-impl<'a> NodeTable<'a> {
-    /// An empty table numbered `id`, allocating names in `arena`.
-    pub fn new(id: usize, arena: &'a Bump) -> NodeTable<'a> {
+impl NodeTable {
+    /// An empty table numbered `id` (table 0 holds the path arguments).
+    pub fn new(id: usize) -> NodeTable {
         NodeTable {
-            data: Nodes {
-                id,
-                nodes: Vec::new(),
-                names: Rodeo::new(),
-                charges: IdMap::default(),
-            },
-            arena,
+            id,
+            nodes: Vec::new(),
+            names: Rodeo::new(),
+            bytes: Vec::new(),
+            charges: IdMap::default(),
         }
-    }
-
-    /// Give back the nodes, releasing the arena borrow.
-    pub fn into_nodes(self) -> Nodes<'a> {
-        self.data
     }
 
     fn push(
         &mut self,
         parent: Option<NodeId>,
-        name: Name<'a>,
+        name: Name,
         own: Totals,
         hidden: bool,
         kind: NodeKind,
     ) -> NodeId {
-        let id = NodeId::new(self.data.id, self.data.nodes.len());
-        self.data.nodes.push(Node {
+        let id = NodeId::new(self.id, self.nodes.len());
+        self.nodes.push(Node {
             parent,
             name,
             own,
@@ -221,10 +238,26 @@ impl<'a> NodeTable<'a> {
         id
     }
 
+    fn bytes(&mut self, name: &[u8]) -> Name {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(name);
+        Name::Bytes {
+            start,
+            len: name.len(),
+        }
+    }
+
+    fn name(&self, name: Name) -> &[u8] {
+        match name {
+            Name::Interned(key) => self.names.resolve(&key).as_bytes(),
+            Name::Bytes { start, len } => &self.bytes[start..start + len],
+        }
+    }
+
     /// A path argument: `display` is the path as printed.
     pub fn add_root(&mut self, display: &[u8], own: Totals, hidden: bool) -> NodeId {
-        let name = Name::Bytes(self.arena.alloc_slice_copy(display));
-        self.push(None, name, own, hidden, NodeKind::Plain)
+        let name = self.bytes(display);
+        self.push(None, name, own, hidden, NodeKind::Root)
     }
 
     /// A directory at a printed depth; its name is interned.
@@ -243,8 +276,8 @@ impl<'a> NodeTable<'a> {
         printed: bool,
     ) -> NodeId {
         let name = match std::str::from_utf8(name) {
-            Ok(text) => Name::Interned(self.data.names.get_or_intern(text)),
-            Err(_) => Name::Bytes(self.arena.alloc_slice_copy(name)),
+            Ok(text) => Name::Interned(self.names.get_or_intern(text)),
+            Err(_) => self.bytes(name),
         };
         let kind = if printed {
             NodeKind::Dir
@@ -256,87 +289,154 @@ impl<'a> NodeTable<'a> {
 
     /// A file printed by `-a`; `hidden` until its hard links are resolved.
     pub fn add_file(&mut self, parent: NodeId, name: &[u8], own: Totals, hidden: bool) -> NodeId {
-        let name = Name::Bytes(self.arena.alloc_slice_copy(name));
-        self.push(Some(parent), name, own, hidden, NodeKind::Plain)
+        let name = self.bytes(name);
+        self.push(Some(parent), name, own, hidden, NodeKind::File)
     }
 
     /// Charge `totals` to `node`, which may belong to any table.
     pub fn charge(&mut self, node: NodeId, totals: &Totals) {
-        self.data.charges.entry(node).or_default().add(totals);
+        if node.table() == self.id {
+            self.nodes[node.index()].own.add(totals);
+        } else {
+            self.charges.entry(node).or_default().add(totals);
+        }
     }
 
     /// How many nodes this table holds.
     pub fn len(&self) -> usize {
-        self.data.nodes.len()
+        self.nodes.len()
     }
 
     /// Whether the table holds no node.
     pub fn is_empty(&self) -> bool {
-        self.data.nodes.is_empty()
+        self.nodes.is_empty()
     }
 }
 
+/// "No node": the parent of a root.
 const NONE: u32 = u32::MAX;
 
-/// All tables joined, children sorted by name.
-pub struct Tree<'t> {
-    names: Vec<&'t [u8]>,
-    parent: Vec<u32>,
-    total: Vec<Totals>,
-    hidden: Vec<bool>,
-    kind: Vec<NodeKind>,
-    children: Vec<Vec<u32>>,
-    roots: Vec<u32>,
+/// A node of a [`Tree`]: an index into it.
+pub type Index = u32;
+
+/// One node of a [`Tree`].
+#[derive(Clone, Copy, Debug)]
+struct TreeNode {
+    name_start: usize,
+    name_len: u32,
+    parent: u32,
+    /// Children: `kids_len` indices at `kids_start` of `Tree::kids`.
+    kids_start: u32,
+    kids_len: u32,
+    kind: NodeKind,
+    hidden: bool,
+    /// What du prints for the node (its own entries, its children's
+    /// totals unless `-S` keeps directories apart).
+    total: Totals,
 }
 
-impl<'t> Tree<'t> {
+/// The owned result of a scan: every retained node, names in one byte
+/// buffer, children in byte order of their names, totals as du prints
+/// them.
+pub struct Tree {
+    names: Vec<u8>,
+    nodes: Vec<TreeNode>,
+    kids: Vec<u32>,
+    roots: Vec<u32>,
+    grand: Totals,
+    separate_dirs: bool,
+}
+
+impl Tree {
     /// Join the tables (table 0 holds the path arguments, in order), apply
-    /// every charge and resolve multiply-linked files.
-    pub fn assemble(tables: &'t [Nodes<'_>], links: Vec<Occurrences>) -> Tree<'t> {
+    /// every charge, resolve multiply-linked files (each is charged to its
+    /// first occurrence in path order), and sum the totals: with
+    /// `separate_dirs` (`-S`, du's `dulvl[].ent`), a directory's total
+    /// leaves out its subdirectories, and the grand total still counts
+    /// everything.
+    pub fn assemble(tables: Vec<NodeTable>, links: Vec<Occurrences>, separate_dirs: bool) -> Tree {
         let mut base = Vec::with_capacity(tables.len());
         let mut count = 0usize;
-        for t in tables {
+        let mut name_bytes = 0usize;
+        for t in &tables {
             debug_assert_eq!(t.id, base.len());
             base.push(count);
             count += t.nodes.len();
+            name_bytes += t.nodes.iter().map(|n| t.name(n.name).len()).sum::<usize>();
         }
+        assert!(count < NONE as usize, "more than 2^32 - 1 nodes");
         let global = |id: NodeId| (base[id.table()] + id.index()) as u32;
-        let mut tree = Tree {
-            names: Vec::with_capacity(count),
-            parent: Vec::with_capacity(count),
-            total: Vec::with_capacity(count),
-            hidden: Vec::with_capacity(count),
-            kind: Vec::with_capacity(count),
-            children: vec![Vec::new(); count],
-            roots: Vec::new(),
-        };
-        for t in tables {
+        let mut names = Vec::with_capacity(name_bytes);
+        let mut nodes = Vec::with_capacity(count);
+        let mut roots = Vec::new();
+        let mut degree = vec![0u32; count];
+        for t in &tables {
             for node in &t.nodes {
-                let g = tree.names.len() as u32;
-                tree.names.push(match node.name {
-                    Name::Interned(key) => t.names.resolve(&key).as_bytes(),
-                    Name::Bytes(bytes) => bytes,
-                });
+                let name = t.name(node.name);
+                let g = nodes.len() as u32;
                 let parent = node.parent.map_or(NONE, global);
-                tree.parent.push(parent);
                 if parent == NONE {
-                    tree.roots.push(g);
+                    roots.push(g);
                 } else {
-                    tree.children[parent as usize].push(g);
+                    degree[parent as usize] += 1;
                 }
-                tree.total.push(node.own);
-                tree.hidden.push(node.hidden);
-                tree.kind.push(node.kind);
+                nodes.push(TreeNode {
+                    name_start: names.len(),
+                    name_len: name.len() as u32,
+                    parent,
+                    kids_start: 0,
+                    kids_len: 0,
+                    kind: node.kind,
+                    hidden: node.hidden,
+                    total: node.own,
+                });
+                names.extend_from_slice(name);
             }
         }
-        for t in tables {
+        for t in &tables {
             for (node, totals) in &t.charges {
-                tree.total[global(*node) as usize].add(totals);
+                nodes[global(*node) as usize].total.add(totals);
             }
         }
-        let names = &tree.names;
-        for kids in &mut tree.children {
-            kids.sort_unstable_by(|&a, &b| names[a as usize].cmp(names[b as usize]));
+        drop(tables);
+        // Children, laid out back to back (counting sort by parent).
+        let mut start = 0u32;
+        for (node, &d) in nodes.iter_mut().zip(&degree) {
+            node.kids_start = start;
+            start += d;
+        }
+        let mut kids = vec![0u32; start as usize];
+        for g in 0..nodes.len() {
+            let parent = nodes[g].parent;
+            if parent != NONE {
+                let p = &mut nodes[parent as usize];
+                kids[(p.kids_start + p.kids_len) as usize] = g as u32;
+                p.kids_len += 1;
+            }
+        }
+        let mut tree = Tree {
+            names,
+            nodes,
+            kids,
+            roots,
+            grand: Totals::default(),
+            separate_dirs,
+        };
+        for n in 0..tree.nodes.len() {
+            let TreeNode {
+                kids_start,
+                kids_len,
+                ..
+            } = tree.nodes[n];
+            let range = kids_start as usize..(kids_start + kids_len) as usize;
+            let (names, nodes) = (&tree.names, &tree.nodes);
+            tree.kids[range].sort_unstable_by(|&a, &b| {
+                let name = |i: u32| {
+                    let n = &nodes[i as usize];
+                    &names[n.name_start..n.name_start + n.name_len as usize]
+                };
+                name(a).cmp(name(b))
+            });
         }
         if !links.is_empty() {
             let order = tree.preorder();
@@ -347,80 +447,176 @@ impl<'t> Tree<'t> {
                     .map(|&n| global(n))
                     .min_by_key(|&g| order[g as usize])
                     .expect("an occurrence list is never empty");
-                tree.total[winner as usize].add(&occ.totals);
-                tree.hidden[winner as usize] = false;
+                let node = &mut tree.nodes[winner as usize];
+                node.total.add(&occ.totals);
+                node.hidden = false;
             }
         }
+        tree.sum();
         tree
     }
 
     /// Every node's position in a depth-first, name-ordered walk.
     fn preorder(&self) -> Vec<u32> {
-        let mut order = vec![0u32; self.names.len()];
+        let mut order = vec![0u32; self.nodes.len()];
         let mut next = 0u32;
         let mut stack: Vec<u32> = self.roots.iter().rev().copied().collect();
         while let Some(n) = stack.pop() {
             order[n as usize] = next;
             next += 1;
-            stack.extend(self.children[n as usize].iter().rev());
+            stack.extend(self.children(n).iter().rev());
         }
         order
     }
 
-    /// Call `line(totals, path)` for every printed node: each argument in
-    /// order, children before their parent, siblings in byte order of their
-    /// names. Returns the grand total of all arguments.
-    ///
-    /// With `separate_dirs` (`-S`), a directory's totals are not added to
-    /// its parent's (as du's `dulvl[].ent`): each directory prints itself
-    /// and the entries directly in it, and the grand total still counts
-    /// everything.
-    pub fn emit(self, line: impl FnMut(&Totals, &[u8])) -> Totals {
-        self.emit_with(false, line)
+    /// Add every node's total into its parent's, children first.
+    fn sum(&mut self) {
+        let mut grand = Totals::default();
+        for i in 0..self.roots.len() {
+            let root = self.roots[i];
+            // (node, children visited)
+            let mut stack: Vec<(u32, u32)> = vec![(root, 0)];
+            while let Some(top) = stack.last_mut() {
+                let (node, next) = *top;
+                let n = self.nodes[node as usize];
+                if next < n.kids_len {
+                    top.1 += 1;
+                    stack.push((self.kids[(n.kids_start + next) as usize], 0));
+                    continue;
+                }
+                stack.pop();
+                match n.parent {
+                    NONE => grand.add(&n.total),
+                    _ if self.separate_dirs
+                        && matches!(n.kind, NodeKind::Dir | NodeKind::DeepDir) =>
+                    {
+                        grand.add(&n.total)
+                    }
+                    p => self.nodes[p as usize].total.add(&n.total),
+                }
+            }
+        }
+        self.grand = grand;
     }
 
-    /// [`Tree::emit`], with or without `-S`.
-    pub fn emit_with(
-        mut self,
-        separate_dirs: bool,
-        mut line: impl FnMut(&Totals, &[u8]),
-    ) -> Totals {
-        let mut grand = Totals::default();
+    /// The path arguments' nodes, in order.
+    pub fn roots(&self) -> &[Index] {
+        &self.roots
+    }
+
+    /// A node's children, in byte order of their names.
+    pub fn children(&self, node: Index) -> &[Index] {
+        let n = &self.nodes[node as usize];
+        &self.kids[n.kids_start as usize..(n.kids_start + n.kids_len) as usize]
+    }
+
+    /// A node's name: the path as printed for a root, else the name in its
+    /// directory.
+    pub fn name(&self, node: Index) -> &[u8] {
+        let n = &self.nodes[node as usize];
+        &self.names[n.name_start..n.name_start + n.name_len as usize]
+    }
+
+    /// A node's parent (`None` for a root).
+    pub fn parent(&self, node: Index) -> Option<Index> {
+        match self.nodes[node as usize].parent {
+            NONE => None,
+            p => Some(p),
+        }
+    }
+
+    /// What a node is.
+    pub fn kind(&self, node: Index) -> NodeKind {
+        self.nodes[node as usize].kind
+    }
+
+    /// Whether du prints a line for the node: not a link charged elsewhere,
+    /// not a directory kept only for `-S`.
+    pub fn printed(&self, node: Index) -> bool {
+        let n = &self.nodes[node as usize];
+        !n.hidden && n.kind != NodeKind::DeepDir
+    }
+
+    /// The node's totals, as du prints them.
+    pub fn total(&self, node: Index) -> &Totals {
+        &self.nodes[node as usize].total
+    }
+
+    /// The sum over every argument (`-c`).
+    pub fn grand_total(&self) -> &Totals {
+        &self.grand
+    }
+
+    /// How many nodes the tree holds.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether the tree holds no node.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// A node's depth: 0 for a root.
+    pub fn depth(&self, mut node: Index) -> usize {
+        let mut depth = 0;
+        while let Some(p) = self.parent(node) {
+            node = p;
+            depth += 1;
+        }
+        depth
+    }
+
+    /// Write the node's path, as du prints it, to `out` (replacing what it
+    /// held).
+    pub fn path(&self, node: Index, out: &mut Vec<u8>) {
+        let mut chain = vec![node];
+        let mut at = node;
+        while let Some(p) = self.parent(at) {
+            chain.push(p);
+            at = p;
+        }
+        out.clear();
+        for &n in chain.iter().rev() {
+            join(out, self.name(n), n == at);
+        }
+    }
+
+    /// Call `line(node, path)` for every node du prints: each argument in
+    /// order, children before their parent, siblings in byte order of their
+    /// names.
+    pub fn post_order(&self, mut line: impl FnMut(Index, &[u8])) {
         let mut path: Vec<u8> = Vec::new();
-        let roots = std::mem::take(&mut self.roots);
-        for root in roots {
+        for &root in &self.roots {
             path.clear();
-            path.extend_from_slice(self.names[root as usize]);
+            path.extend_from_slice(self.name(root));
             // (node, next child to visit, path length before the node)
-            let mut stack: Vec<(u32, usize, usize)> = vec![(root, 0, 0)];
+            let mut stack: Vec<(u32, u32, usize)> = vec![(root, 0, 0)];
             while let Some(top) = stack.last_mut() {
                 let (node, next, saved) = *top;
-                if let Some(&child) = self.children[node as usize].get(next) {
+                if let Some(&child) = self.children(node).get(next as usize) {
                     top.1 += 1;
                     let before = path.len();
-                    if path.last() != Some(&b'/') {
-                        path.push(b'/');
-                    }
-                    path.extend_from_slice(self.names[child as usize]);
+                    join(&mut path, self.name(child), false);
                     stack.push((child, 0, before));
                     continue;
                 }
                 stack.pop();
-                let totals = self.total[node as usize];
-                let kind = self.kind[node as usize];
-                if !self.hidden[node as usize] && kind != NodeKind::DeepDir {
-                    line(&totals, &path);
-                }
-                match self.parent[node as usize] {
-                    NONE => grand.add(&totals),
-                    _ if separate_dirs && kind != NodeKind::Plain => grand.add(&totals),
-                    p => self.total[p as usize].add(&totals),
+                if self.printed(node) {
+                    line(node, &path);
                 }
                 path.truncate(saved);
             }
         }
-        grand
     }
+}
+
+/// Append `name` to a path as fts builds `fts_path` (a root as is).
+fn join(path: &mut Vec<u8>, name: &[u8], root: bool) {
+    if !root && path.last() != Some(&b'/') {
+        path.push(b'/');
+    }
+    path.extend_from_slice(name);
 }
 
 #[cfg(test)]
@@ -432,38 +628,66 @@ mod tests {
             disk,
             apparent: disk,
             inodes: 1,
-            time: Stamp::MIN,
+            ..Totals::default()
         }
     }
 
     #[test]
     fn emits_children_first_in_name_order_and_charges_links_to_the_first() {
-        let (a0, a1) = (Bump::new(), Bump::new());
-        let mut main = NodeTable::new(0, &a0);
-        let mut w = NodeTable::new(1, &a1);
+        let mut main = NodeTable::new(0);
+        let mut w = NodeTable::new(1);
         let root = main.add_root(b"r/", t(1), false);
         let b = w.add_dir(root, b"b", t(10));
         let a = w.add_dir(root, b"a", t(100));
         let fb = w.add_file(b, b"f", Totals::default(), true);
         let fa = w.add_file(a, b"f", Totals::default(), true);
         w.charge(b, &t(5));
+        main.charge(b, &t(7));
         let links = vec![Occurrences {
             totals: t(1000),
             nodes: vec![fb, fa],
         }];
-        let tables = [main.into_nodes(), w.into_nodes()];
+        let tree = Tree::assemble(vec![main, w], links, false);
         let mut lines = Vec::new();
-        let grand = Tree::assemble(&tables, links)
-            .emit(|tot, p| lines.push((tot.disk, String::from_utf8_lossy(p).into_owned())));
+        tree.post_order(|n, p| {
+            lines.push((tree.total(n).disk, String::from_utf8_lossy(p).into_owned()))
+        });
         assert_eq!(
             lines,
             [
                 (1000, "r/a/f".to_string()),
                 (1100, "r/a".to_string()),
-                (15, "r/b".to_string()),
-                (1116, "r/".to_string()),
+                (22, "r/b".to_string()),
+                (1123, "r/".to_string()),
             ]
         );
-        assert_eq!(grand.disk, 1116);
+        assert_eq!(tree.grand_total().disk, 1123);
+        let mut path = Vec::new();
+        let a = tree.children(tree.roots()[0])[0];
+        let f = tree.children(a)[0];
+        tree.path(f, &mut path);
+        assert_eq!(path, b"r/a/f");
+        assert_eq!(tree.depth(f), 2);
+    }
+
+    #[test]
+    fn separate_dirs_keep_subdirectories_out_of_their_parent() {
+        let mut main = NodeTable::new(0);
+        let root = main.add_root(b"r", t(1), false);
+        let d = main.add_dir(root, b"d", t(10));
+        main.add_dir_at(d, b"deep", t(100), false);
+        main.add_file(root, b"f", t(1000), false);
+        let tree = Tree::assemble(vec![main], Vec::new(), true);
+        let mut lines = Vec::new();
+        tree.post_order(|n, p| lines.push((tree.total(n).disk, p.to_vec())));
+        assert_eq!(
+            lines,
+            [
+                (10, b"r/d".to_vec()),
+                (1000, b"r/f".to_vec()),
+                (1001, b"r".to_vec())
+            ]
+        );
+        assert_eq!(tree.grand_total().disk, 1111);
     }
 }

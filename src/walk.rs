@@ -37,17 +37,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use bumpalo::Bump;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker as Deque};
 use crossbeam_utils::Backoff;
 
 use fdu_platform::pin::{self, Placement};
 use fdu_platform::{Backend, Errno, Follow, Kind, Meta, Submitted};
 
-use crate::diag;
+use crate::diag::{ErrorSink, Failed, ScanError};
 use crate::exclude::Exclude;
 use crate::links::LinkSet;
-use crate::tree::{NodeId, NodeTable, Nodes, TimeKind, Totals, Tree};
+use crate::tree::TimeKind;
+use crate::visit::{Step, Visit, Visitor};
 
 /// Names per stat batch: small enough to spread a huge directory over every
 /// worker, large enough that the task overhead is noise next to the syscalls.
@@ -85,7 +85,7 @@ pub struct ScanOptions {
     /// below the print depth then get nodes of their own (never printed),
     /// so that their entries reach the grand total only.
     pub separate_dirs: bool,
-    /// Which time [`Totals::time`] keeps (`--time=WORD`).
+    /// Which time `Totals::time` keeps (`--time=WORD`).
     pub time: TimeKind,
 }
 
@@ -121,26 +121,11 @@ pub fn default_threads() -> usize {
     (cpus * 8).clamp(8, 64)
 }
 
-impl ScanOptions {
-    /// The totals of one entry.
-    fn totals(&self, meta: &Meta) -> Totals {
-        Totals::with_time(meta, self.time)
-    }
-
-    /// Whether a directory at `depth` gets a node of its own: it is
-    /// printed, or `-S` needs it kept apart.
-    fn dir_node(&self, depth: usize) -> bool {
-        depth <= self.max_depth || self.separate_dirs
-    }
-}
-
-/// What the scan counted, besides the printed lines.
+/// What the walk did, whatever the visitor made of it.
 #[derive(Clone, Default, Debug)]
 pub struct ScanOutcome {
-    /// Entries that could not be read (each reported on stderr).
+    /// Entries that could not be read (each reported to the error sink).
     pub errors: u64,
-    /// Sum over every argument (`-c`).
-    pub grand_total: Totals,
     /// What each worker did, in worker order (for `--stats`).
     pub workers: Vec<WorkerStats>,
     /// Everything, the path arguments handled by the main thread included.
@@ -261,12 +246,50 @@ pub fn root_display(arg: &[u8]) -> Vec<u8> {
     arg[..len].to_vec()
 }
 
-/// The directory a file passed to a [`FileSink`] was found in: the walker's
-/// chain of names up to the argument, shared, not a path string. Cheap to
-/// clone (a reference count); a clone keeps the chain alive. For a file
-/// given as an argument there is no directory, and the name is the path.
+/// The directory an entry was found in, kept: the walker's chain of names
+/// up to the argument, shared, not a path string. Cheap to clone (a
+/// reference count); a clone keeps the chain alive. For a path argument
+/// there is no directory, and the name is the path.
 #[derive(Clone)]
 pub struct DirPath(Option<Arc<PathNode>>);
+
+impl DirPath {
+    /// No directory: names written with it are path arguments.
+    pub fn argument() -> DirPath {
+        DirPath(None)
+    }
+}
+
+/// The directory whose entry a visitor is shown: its state, its depth and
+/// its path (see [`crate::visit::Visit::entry`]).
+pub struct DirRef<'a, D> {
+    path: &'a Arc<PathNode>,
+    depth: usize,
+    state: D,
+}
+
+impl<D: Copy> DirRef<'_, D> {
+    /// What the visitor keeps for this directory.
+    pub fn state(&self) -> D {
+        self.state
+    }
+
+    /// Its level: 0 for a path argument, so its entries are at `depth + 1`.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// The directory, kept (see [`DirPath`]).
+    pub fn to_path(&self) -> DirPath {
+        DirPath(Some(self.path.clone()))
+    }
+
+    /// Write the path of `name` in this directory, as du prints it, to
+    /// `out` (replacing what it held).
+    pub fn write_path(&self, name: &[u8], out: &mut Vec<u8>) {
+        self.path.display(Some(name), out);
+    }
+}
 
 impl DirPath {
     /// Write the path of `name` in this directory, as du prints it, to
@@ -280,19 +303,6 @@ impl DirPath {
             }
         }
     }
-}
-
-/// Receives every regular file the scan counts, as it is stat'ed (what
-/// `--dups` reads its candidates from).
-///
-/// Called from every worker at once, so implementations shard by `worker`:
-/// 0 is the main thread (file arguments), 1..=N the workers. Every link to a
-/// multiply-linked file is passed, and a file reached through several
-/// arguments may be passed more than once: `(meta.dev, meta.ino)` tells.
-pub trait FileSink: Sync {
-    /// One regular file: its directory, its name there and its stat (see
-    /// [`DirPath::write_path`] for its path as du would print it).
-    fn file(&self, worker: usize, dir: &DirPath, name: &[u8], meta: &Meta);
 }
 
 /// The descriptors directories may keep open while tasks below them wait.
@@ -348,31 +358,39 @@ impl Drop for Slot {
 /// lists when no slot was free, and a parent while it reopens a chain.
 const FDS_PER_WORKER: usize = 2;
 
-/// An open directory and what its entries are charged to.
-struct OpenDir<B: Backend> {
+/// An open directory and its visitor's state.
+struct OpenDir<B: Backend, D> {
     /// Declared first: dropped (closed) before its slot is given back.
     fd: B::Dir,
     path: Arc<PathNode>,
     /// Level of the directory (arguments are 0).
     depth: usize,
-    /// The printed node its entries fold into.
-    target: NodeId,
+    /// What the visitor keeps for it.
+    state: D,
     /// The pool slot this descriptor holds; `None` for a directory
     /// private to the worker that opened it (see [`FdPool`]).
     slot: Option<Slot>,
 }
 
-impl<B: Backend> OpenDir<B> {
+impl<B: Backend, D: Copy> OpenDir<B, D> {
     /// Whether other tasks may hold this directory open.
     fn shareable(&self) -> bool {
         self.slot.is_some()
     }
+
+    fn dir_ref(&self) -> DirRef<'_, D> {
+        DirRef {
+            path: &self.path,
+            depth: self.depth,
+            state: self.state,
+        }
+    }
 }
 
 /// How a subdirectory task reaches its parent.
-enum Parent<B: Backend> {
+enum Parent<B: Backend, D> {
     /// The parent's fd is still open.
-    Open(Arc<OpenDir<B>>),
+    Open(Arc<OpenDir<B, D>>),
     /// Over the fd budget: reopen the parent by its chain of names.
     Closed(Arc<PathNode>),
 }
@@ -387,7 +405,7 @@ enum Parent<B: Backend> {
 /// inside them form the next round. So a directory is charged to its real
 /// path when it has one inside the argument, else to its first symlink in
 /// path order.
-struct Deferred {
+struct Deferred<D> {
     /// Path order: see [`PathNode::order_key`].
     key: Vec<u8>,
     parent: Arc<PathNode>,
@@ -396,18 +414,19 @@ struct Deferred {
     meta: Meta,
     /// Symbolic links followed from the argument to that directory.
     hops: u32,
+    /// The level of the directory holding the symlink.
     depth: usize,
-    /// What the symlink's directory is charged to.
-    target: NodeId,
+    /// The visitor's state of the directory holding the symlink.
+    state: D,
 }
 
 /// A subdirectory found by a stat batch, to be opened with its siblings.
-struct Subdir {
+struct Subdir<D> {
     name: CString,
     id: (u64, u64),
     hops: u32,
-    /// What its entries are charged to.
-    target: NodeId,
+    /// What the visitor keeps for it.
+    state: D,
     /// The pool slot its descriptor will hold.
     slot: Slot,
 }
@@ -431,51 +450,52 @@ impl Batch {
     }
 }
 
-enum Task<B: Backend> {
+enum Task<B: Backend, D> {
     /// List a directory that is already open (a path argument).
-    List(Arc<OpenDir<B>>),
+    List(Arc<OpenDir<B, D>>),
     /// Open a subdirectory, then list it.
     Dir {
-        parent: Parent<B>,
+        parent: Parent<B, D>,
         name: CString,
         id: (u64, u64),
         hops: u32,
         depth: usize,
-        target: NodeId,
+        state: D,
     },
     /// Stat a batch of a directory's entries.
-    Stat { dir: Arc<OpenDir<B>>, batch: Batch },
+    Stat {
+        dir: Arc<OpenDir<B, D>>,
+        batch: Batch,
+    },
 }
 
 /// State every worker sees.
-struct Shared<'s, B: Backend> {
+struct Shared<'s, B: Backend, V: Visitor> {
     backend: &'s B,
     opts: &'s ScanOptions,
-    injector: Injector<Task<B>>,
-    stealers: Vec<Stealer<Task<B>>>,
+    visitor: &'s V,
+    errors: &'s dyn ErrorSink,
+    injector: Injector<Task<B, Dir<'s, V>>>,
+    stealers: Vec<Stealer<Task<B, Dir<'s, V>>>>,
     pending: AtomicUsize,
     idle: (Mutex<()>, Condvar),
     shutdown: AtomicBool,
     sleep: Sleep,
     pool: Arc<FdPool>,
-    links: LinkSet,
-    /// Insert directories in the link set (several arguments, or `-L`).
+    /// Directories walked, when one can be met twice.
+    dirs: LinkSet,
+    /// Claim directories in `dirs` (several arguments, or `-L`).
     hash_dirs: bool,
-    /// Insert every file, not only multiply-linked ones.
-    hash_all_files: bool,
-    /// Every entry of an argument is charged to the argument's own node
-    /// (`-s`, no `-a`/`-S`), and arguments are walked one after another:
-    /// a file with several names is charged where it is first seen, and
-    /// only its identity is kept.
-    charge_at_once: bool,
     /// Set symlinked directories aside (`-L` without `-l`): see [`Deferred`].
     defer_links: bool,
-    deferred: Mutex<Vec<Deferred>>,
+    deferred: Mutex<Vec<Deferred<Dir<'s, V>>>>,
     /// `st_dev` of the argument being scanned (`-x`).
     root_dev: AtomicU64,
     follow: Follow,
-    files: Option<&'s dyn FileSink>,
 }
+
+/// A visitor's per-directory state.
+type Dir<'s, V> = <<V as Visitor>::Worker<'s> as Visit>::Dir;
 
 /// Where idle workers sleep: an event count, so that a worker parks
 /// without a timeout and a push never misses it.
@@ -513,15 +533,15 @@ impl Sleep {
     }
 }
 
-impl<'s, B: Backend> Shared<'s, B> {
-    fn push(&self, deque: &Deque<Task<B>>, task: Task<B>) {
+impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
+    fn push(&self, deque: &Deque<Task<B, Dir<'s, V>>>, task: Task<B, Dir<'s, V>>) {
         self.pending.fetch_add(1, Ordering::Relaxed);
         deque.push(task);
         self.sleep.notify_one();
     }
 
     /// Push a task for any worker (from the main thread).
-    fn inject(&self, task: Task<B>) {
+    fn inject(&self, task: Task<B, Dir<'s, V>>) {
         self.pending.fetch_add(1, Ordering::Relaxed);
         self.injector.push(task);
         self.sleep.notify_one();
@@ -625,25 +645,24 @@ impl WorkerStats {
 
 /// Everything a worker owns except its listing buffer, so that the listing
 /// callback can borrow it while the backend borrows the buffer.
-struct Ctx<'s, 'a, B: Backend> {
-    shared: &'s Shared<'s, B>,
-    deque: Deque<Task<B>>,
-    index: usize,
+struct Ctx<'w, 's, B: Backend, V: Visitor + 's> {
+    shared: &'w Shared<'s, B, V>,
+    deque: Deque<Task<B, Dir<'s, V>>>,
     /// Workers to steal from, in order: same NUMA node first.
     victims: Vec<usize>,
-    table: NodeTable<'a>,
+    visit: V::Worker<'s>,
     stats: WorkerStats,
     path: Vec<u8>,
 }
 
-struct Worker<'s, 'a, B: Backend> {
+struct Worker<'w, 's, B: Backend, V: Visitor + 's> {
     /// Made on the first listing: a worker of a large pool may never list.
     lister: Option<B::Lister>,
-    ctx: Ctx<'s, 'a, B>,
+    ctx: Ctx<'w, 's, B, V>,
 }
 
-impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
-    fn run(mut self) -> (Nodes<'a>, WorkerStats) {
+impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
+    fn run(mut self) -> (V::Worker<'s>, WorkerStats) {
         let shared = self.ctx.shared;
         let backoff = Backoff::new();
         loop {
@@ -691,10 +710,10 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
         }
         let done = shared.backend.finish_thread();
         self.ctx.stats.add_submitted(done, false);
-        (self.ctx.table.into_nodes(), self.ctx.stats)
+        (self.ctx.visit, self.ctx.stats)
     }
 
-    fn execute(&mut self, task: Task<B>) {
+    fn execute(&mut self, task: Task<B, Dir<'s, V>>) {
         match task {
             Task::List(dir) => self.list(dir),
             Task::Dir {
@@ -703,7 +722,7 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
                 id,
                 hops,
                 depth,
-                target,
+                state,
             } => {
                 let shared = self.ctx.shared;
                 // Take a slot before opening: without one the directory is
@@ -729,13 +748,13 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
                             fd,
                             path,
                             depth,
-                            target,
+                            state,
                             slot,
                         }));
                     }
                     Err(e) => {
-                        self.ctx.stats.errors += 1;
-                        diag::cannot_read(&path.display_owned(None), e);
+                        let path = path.display_owned(None);
+                        self.ctx.fail(Some(state), path, Failed::Read, Some(e));
                     }
                 }
             }
@@ -743,7 +762,7 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
         }
     }
 
-    fn list(&mut self, dir: Arc<OpenDir<B>>) {
+    fn list(&mut self, dir: Arc<OpenDir<B, Dir<'s, V>>>) {
         let Worker { lister, ctx } = self;
         let lister = lister.get_or_insert_with(|| ctx.shared.backend.lister());
         ctx.stats.dirs += 1;
@@ -757,15 +776,34 @@ impl<'s, 'a, B: Backend> Worker<'s, 'a, B> {
         });
         ctx.stats.getdents += listed.reads;
         if let Some(e) = listed.error {
-            ctx.stats.errors += 1;
-            diag::cannot_read(&dir.path.display_owned(None), e);
+            let path = dir.path.display_owned(None);
+            ctx.fail(Some(dir.state), path, Failed::Read, Some(e));
         }
         ctx.stat_batch(&dir, &batch);
     }
 }
 
-impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
-    fn find_task(&mut self) -> Option<Task<B>> {
+impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
+    /// An entry that could not be read: counted, shown to the visitor,
+    /// reported to the error sink.
+    fn fail(
+        &mut self,
+        at: Option<Dir<'s, V>>,
+        path: Vec<u8>,
+        failed: Failed,
+        errno: Option<Errno>,
+    ) {
+        self.stats.errors += 1;
+        let error = ScanError {
+            path,
+            failed,
+            errno,
+        };
+        self.visit.error(at, &error);
+        self.shared.errors.error(&error);
+    }
+
+    fn find_task(&mut self) -> Option<Task<B, Dir<'s, V>>> {
         if let Some(task) = self.deque.pop() {
             return Some(task);
         }
@@ -793,7 +831,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
         }
     }
 
-    fn spill_or_stat(&mut self, dir: &Arc<OpenDir<B>>, batch: Batch) {
+    fn spill_or_stat(&mut self, dir: &Arc<OpenDir<B, Dir<'s, V>>>, batch: Batch) {
         if dir.shareable() && self.deque.len() < SPILL_BELOW {
             let task = Task::Stat {
                 dir: dir.clone(),
@@ -805,7 +843,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
         }
     }
 
-    fn stat_batch(&mut self, dir: &Arc<OpenDir<B>>, batch: &Batch) {
+    fn stat_batch(&mut self, dir: &Arc<OpenDir<B, Dir<'s, V>>>, batch: &Batch) {
         if batch.len == 0 {
             return;
         }
@@ -832,101 +870,64 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
         // Under -L, symlinks are looked at before they are followed: see
         // `resolve`.
         let follow = Follow::No;
-        let mut folded = Totals::default();
         let mut subdirs = Vec::new();
         let names = &names;
         let submitted = shared
             .backend
             .stat_many(&dir.fd, names, follow, |i, result| {
                 if let Some((meta, hops)) = self.resolve(dir, names[i], result) {
-                    self.entry(dir, names[i], &meta, hops, &mut folded, &mut subdirs);
+                    self.entry(dir, names[i], &meta, hops, &mut subdirs);
                 }
             });
         self.stats.add_submitted(submitted, false);
+        self.visit.end_batch();
         if !subdirs.is_empty() {
             self.open_subdirs(dir, subdirs);
         }
-        if folded != Totals::default() {
-            self.table.charge(dir.target, &folded);
-        }
     }
 
-    /// Count one stat'ed entry: fold it into its directory, give it a node
-    /// of its own, or make it a subdirectory to walk (pushed now, or added
-    /// to `subdirs` to be opened with its siblings). `hops` is the count of
-    /// symbolic links followed from the argument to it.
+    /// One stat'ed entry: the walker's rules first (`-x`, cycles,
+    /// directories met twice), then the visitor's; a subdirectory it
+    /// descends into is pushed now, or added to `subdirs` to be opened
+    /// with its siblings. `hops` is the count of symbolic links followed
+    /// from the argument to it.
     fn entry(
         &mut self,
-        dir: &Arc<OpenDir<B>>,
+        dir: &Arc<OpenDir<B, Dir<'s, V>>>,
         name: &CStr,
         meta: &Meta,
         hops: u32,
-        folded: &mut Totals,
-        subdirs: &mut Vec<Subdir>,
+        subdirs: &mut Vec<Subdir<Dir<'s, V>>>,
     ) {
         let shared = self.shared;
         let opts = shared.opts;
         let bytes = name.to_bytes();
         let depth = dir.depth + 1;
-        let printed = depth <= opts.max_depth;
         if opts.one_file_system && meta.dev != shared.root_dev.load(Ordering::Relaxed) {
             return;
         }
-        if meta.kind == Kind::File {
-            if let Some(sink) = shared.files {
-                sink.file(
-                    self.index + 1,
-                    &DirPath(Some(dir.path.clone())),
-                    bytes,
-                    meta,
-                );
-            }
-        }
-        let totals = opts.totals(meta);
         let is_dir = meta.kind == Kind::Dir;
-        // A directory that is one of its own ancestors (a bind mount of an
-        // ancestor, a symlink to one under -L) is skipped and not counted,
-        // as du's fts skips it (FTS_DC). Where directories are claimed in
-        // the link set, the claim catches it.
-        if is_dir && (opts.count_links || !shared.hash_dirs) && dir.path.has_ancestor(meta.id()) {
-            return;
-        }
-        if opts.count_links {
-            // Every link counts: nothing to claim.
-        } else if is_dir {
-            if shared.hash_dirs && !shared.links.claim_dir(meta.id()) {
-                return;
-            }
-        } else if meta.nlink > 1 || shared.hash_all_files {
-            if shared.charge_at_once {
-                if shared.links.claim_file(meta.id()) {
-                    folded.add(&totals);
-                }
-                return;
-            }
-            let node = if opts.all && printed {
-                self.table
-                    .add_file(dir.target, bytes, Totals::default(), true)
-            } else {
-                dir.target
-            };
-            shared.links.record_file(meta.id(), totals, node);
-            return;
-        }
         if is_dir {
-            let target = if opts.dir_node(depth) {
-                self.table.add_dir_at(dir.target, bytes, totals, printed)
-            } else {
-                folded.add(&totals);
-                dir.target
-            };
+            // A directory that is one of its own ancestors (a bind mount of
+            // an ancestor, a symlink to one under -L) is skipped and not
+            // counted, as du's fts skips it (FTS_DC). Where directories are
+            // claimed, the claim catches it.
+            if (opts.count_links || !shared.hash_dirs) && dir.path.has_ancestor(meta.id()) {
+                return;
+            }
+            if !opts.count_links && shared.hash_dirs && !shared.dirs.claim_dir(meta.id()) {
+                return;
+            }
+        }
+        let step = self.visit.entry(&dir.dir_ref(), bytes, meta);
+        if let (true, Step::Descend(state)) = (is_dir, step) {
             if B::BATCHES_OPENS {
                 if let Some(slot) = FdPool::take(&shared.pool) {
                     subdirs.push(Subdir {
                         name: name.to_owned(),
                         id: meta.id(),
                         hops,
-                        target,
+                        state,
                         slot,
                     });
                     return;
@@ -946,19 +947,19 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
                 id: meta.id(),
                 hops,
                 depth,
-                target,
+                state,
             };
             shared.push(&self.deque, task);
-        } else if opts.all && printed {
-            self.table.add_file(dir.target, bytes, totals, false);
-        } else {
-            folded.add(&totals);
         }
     }
 
     /// Open the subdirectories of one stat batch together, and push a task
     /// to list each.
-    fn open_subdirs(&mut self, dir: &Arc<OpenDir<B>>, subdirs: Vec<Subdir>) {
+    fn open_subdirs(
+        &mut self,
+        dir: &Arc<OpenDir<B, Dir<'s, V>>>,
+        subdirs: Vec<Subdir<Dir<'s, V>>>,
+    ) {
         let shared = self.shared;
         let names: Vec<&CStr> = subdirs.iter().map(|d| d.name.as_c_str()).collect();
         let mut opened: Vec<Option<Result<B::Dir, Errno>>> = Vec::new();
@@ -978,14 +979,14 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
                         fd,
                         path,
                         depth: dir.depth + 1,
-                        target: sub.target,
+                        state: sub.state,
                         slot: Some(sub.slot),
                     }));
                     shared.push(&self.deque, task);
                 }
                 Some(Err(e)) => {
-                    self.stats.errors += 1;
-                    diag::cannot_read(&path.display_owned(None), e);
+                    let path = path.display_owned(None);
+                    self.fail(Some(sub.state), path, Failed::Read, Some(e));
                 }
                 None => unreachable!("open_many reports every name"),
             }
@@ -1001,7 +1002,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
     /// full path (which du's stat meets), it fails with `ELOOP` as in du.
     fn resolve(
         &mut self,
-        dir: &OpenDir<B>,
+        dir: &OpenDir<B, Dir<'s, V>>,
         name: &CStr,
         first: Result<Meta, Errno>,
     ) -> Option<(Meta, u32)> {
@@ -1009,8 +1010,8 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
         let meta = match first {
             Ok(meta) => meta,
             Err(e) => {
-                self.stats.errors += 1;
-                diag::cannot_access(&dir.path.display_owned(Some(name.to_bytes())), Some(e));
+                let path = dir.path.display_owned(Some(name.to_bytes()));
+                self.fail(Some(dir.state), path, Failed::Access, Some(e));
                 return None;
             }
         };
@@ -1045,8 +1046,8 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
                     name: name.to_owned(),
                     meta: target,
                     hops,
-                    depth: dir.depth + 1,
-                    target: dir.target,
+                    depth: dir.depth,
+                    state: dir.state,
                 };
                 shared
                     .deferred
@@ -1057,10 +1058,10 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
             }
             Ok(followed) => Some(followed),
             Err(e) => {
-                self.stats.errors += 1;
                 let path = dir.path.display_owned(Some(name.to_bytes()));
                 // du's wording for a dangling symlink under -L: no reason.
-                diag::cannot_access(&path, (e != Errno::NOENT).then_some(e));
+                let errno = (e != Errno::NOENT).then_some(e);
+                self.fail(Some(dir.state), path, Failed::Access, errno);
                 None
             }
         }
@@ -1069,7 +1070,7 @@ impl<'s, 'a, B: Backend> Ctx<'s, 'a, B> {
 
 /// Walk the symlinked directories set aside while walking an argument, in
 /// rounds, each in path order (see [`Deferred`]).
-fn walk_deferred<B: Backend>(shared: &Shared<'_, B>, main: &mut NodeTable<'_>, opts: &ScanOptions) {
+fn walk_deferred<'s, B: Backend, V: Visitor>(shared: &Shared<'s, B, V>, main: &mut V::Worker<'s>) {
     loop {
         let mut round =
             std::mem::take(&mut *shared.deferred.lock().unwrap_or_else(|p| p.into_inner()));
@@ -1078,24 +1079,26 @@ fn walk_deferred<B: Backend>(shared: &Shared<'_, B>, main: &mut NodeTable<'_>, o
         }
         round.sort_by(|a, b| a.key.cmp(&b.key));
         for d in round {
-            if !shared.links.claim_dir(d.meta.id()) {
+            if !shared.dirs.claim_dir(d.meta.id()) {
                 continue;
             }
-            let totals = opts.totals(&d.meta);
-            let target = if opts.dir_node(d.depth) {
-                let printed = d.depth <= opts.max_depth;
-                main.add_dir_at(d.target, d.name.to_bytes(), totals, printed)
-            } else {
-                main.charge(d.target, &totals);
-                d.target
+            let holder = DirRef {
+                path: &d.parent,
+                depth: d.depth,
+                state: d.state,
+            };
+            let step = main.entry(&holder, d.name.to_bytes(), &d.meta);
+            main.end_batch();
+            let Step::Descend(state) = step else {
+                continue;
             };
             shared.inject(Task::Dir {
                 parent: Parent::Closed(d.parent),
                 name: d.name,
                 id: d.meta.id(),
                 hops: d.hops,
-                depth: d.depth,
-                target,
+                depth: d.depth + 1,
+                state,
             });
             shared.wait_idle();
         }
@@ -1135,26 +1138,41 @@ impl FdBudget {
     }
 }
 
-/// Scan `paths` (in order, as du does) and call `line(totals, path)` for
-/// every line du would print, in du's order made deterministic: per
-/// argument, children before their parent, siblings by name.
-pub fn scan<B: Backend>(
-    backend: &B,
-    opts: &ScanOptions,
-    paths: &[Vec<u8>],
-    line: impl FnMut(&Totals, &[u8]),
-) -> ScanOutcome {
-    scan_with(backend, opts, paths, None, line)
+/// The path arguments, each stat'ed (following symlinks as `-H`/`-L`
+/// ask), in order: what a visitor may look at before the walk
+/// (`crate::count` does, to know how much to track).
+pub struct Args {
+    /// Each argument and its stat.
+    pub args: Vec<(Vec<u8>, Result<Meta, Errno>)>,
 }
 
-/// [`scan`], passing every regular file to `files` as well.
-pub fn scan_with<B: Backend>(
-    backend: &B,
-    opts: &ScanOptions,
-    paths: &[Vec<u8>],
-    files: Option<&dyn FileSink>,
-    line: impl FnMut(&Totals, &[u8]),
-) -> ScanOutcome {
+impl Args {
+    /// Stat `paths` on `backend` as `opts` ask.
+    pub fn stat<B: Backend>(backend: &B, opts: &ScanOptions, paths: &[Vec<u8>]) -> Args {
+        let follow = if opts.follow || opts.follow_args {
+            Follow::Yes
+        } else {
+            Follow::No
+        };
+        Args {
+            args: paths
+                .iter()
+                .map(|p| (p.clone(), backend.stat_path(os_path(p), follow)))
+                .collect(),
+        }
+    }
+}
+
+/// Walk `args` (in order, as du does) with `visitor`, reporting what could
+/// not be read to `errors`. Returns every worker's visitor (index 0 the
+/// main thread's, then the workers' in order) and what the walk did.
+pub fn walk<'s, B: Backend, V: Visitor>(
+    backend: &'s B,
+    opts: &'s ScanOptions,
+    args: &Args,
+    visitor: &'s V,
+    errors: &'s dyn ErrorSink,
+) -> (Vec<V::Worker<'s>>, ScanOutcome) {
     let fd_limit = fdu_platform::limits::current_nofile();
     let budget = FdBudget::plan(
         fd_limit,
@@ -1177,28 +1195,19 @@ pub fn scan_with<B: Backend>(
     } else {
         Follow::No
     };
-    let several = paths.len() > 1;
-    let mut arenas: Vec<Bump> = (0..=threads).map(|_| Bump::new()).collect();
-    let (main_arena, worker_arenas) = arenas.split_first_mut().expect("one arena per table");
-    let mut main = NodeTable::new(0, main_arena);
-    let mut main_stats = WorkerStats::default();
+    let several = args.args.len() > 1;
+    let mut main_stats = WorkerStats {
+        stat: args.args.len() as u64,
+        entries: args.args.len() as u64,
+        ..WorkerStats::default()
+    };
 
-    // Stat the arguments first: whether one of them is a file decides how
-    // much the hard-link set must track.
-    main_stats.stat += paths.len() as u64;
-    main_stats.entries += paths.len() as u64;
-    let metas: Vec<Result<Meta, Errno>> = paths
-        .iter()
-        .map(|p| backend.stat_path(os_path(p), arg_follow))
-        .collect();
-    let file_arg = metas
-        .iter()
-        .any(|m| matches!(m, Ok(m) if m.kind != Kind::Dir));
-
-    let deques: Vec<Deque<Task<B>>> = (0..threads).map(|_| Deque::new_lifo()).collect();
+    let deques: Vec<Deque<Task<B, Dir<'s, V>>>> = (0..threads).map(|_| Deque::new_lifo()).collect();
     let shared = Shared {
         backend,
         opts,
+        visitor,
+        errors,
         injector: Injector::new(),
         stealers: deques.iter().map(Deque::stealer).collect(),
         pending: AtomicUsize::new(0),
@@ -1209,48 +1218,42 @@ pub fn scan_with<B: Backend>(
             used: AtomicUsize::new(0),
             max: max_open,
         }),
-        links: LinkSet::new(threads),
+        dirs: LinkSet::new(threads),
         hash_dirs: several || opts.follow,
-        hash_all_files: opts.follow || (several && file_arg),
-        charge_at_once: opts.max_depth == 0 && !opts.all && !opts.separate_dirs,
         defer_links: opts.follow && !opts.count_links,
         deferred: Mutex::new(Vec::new()),
         root_dev: AtomicU64::new(0),
         follow,
-        files,
     };
 
     let mut outcome = ScanOutcome::default();
-    let tables = std::thread::scope(|scope| {
+    let visits = std::thread::scope(|scope| {
         let shared = &shared;
         let handles: Vec<_> = deques
             .into_iter()
-            .zip(worker_arenas.iter_mut())
             .enumerate()
-            .map(|(i, (deque, arena))| {
+            .map(|(i, deque)| {
                 let victims = if opts.placements.len() == threads {
                     pin::steal_order(&opts.placements, i)
                 } else {
                     (1..threads).map(|k| (i + k) % threads).collect()
                 };
                 scope.spawn(move || {
-                    // Pin first: the arena, the name interner and the
-                    // backend's ring are all first touched below, on the
-                    // worker's node.
+                    // Pin first: the visitor's tables and the backend's
+                    // ring are all first touched below, on the worker's
+                    // node.
                     if let Some(place) = opts.placements.get(i) {
                         // Best effort: an affinity the kernel refuses (a CPU
                         // gone offline since) leaves the worker unpinned.
                         let _ = pin::pin_current_thread(&place.cpus);
                     }
-                    let arena: &Bump = arena;
                     let worker = Worker {
                         lister: None,
                         ctx: Ctx {
                             shared,
                             deque,
-                            index: i,
                             victims,
-                            table: NodeTable::new(i + 1, arena),
+                            visit: shared.visitor.worker(i + 1),
                             stats: WorkerStats::default(),
                             path: Vec::new(),
                         },
@@ -1260,10 +1263,20 @@ pub fn scan_with<B: Backend>(
             })
             .collect();
 
-        for (arg, meta) in paths.iter().zip(metas) {
+        let mut main = visitor.worker(0);
+        let fail = |main: &mut V::Worker<'s>, stats: &mut WorkerStats, at, error: ScanError| {
+            stats.errors += 1;
+            main.error(at, &error);
+            errors.error(&error);
+        };
+        for (arg, meta) in &args.args {
             if arg.is_empty() {
-                main_stats.errors += 1;
-                diag::report("invalid zero-length file name");
+                let error = ScanError {
+                    path: Vec::new(),
+                    failed: Failed::EmptyName,
+                    errno: None,
+                };
+                fail(&mut main, &mut main_stats, None, error);
                 continue;
             }
             let display = root_display(arg);
@@ -1273,40 +1286,29 @@ pub fn scan_with<B: Backend>(
             let meta = match meta {
                 Ok(meta) => meta,
                 Err(e) => {
-                    main_stats.errors += 1;
-                    let dangling = e == Errno::NOENT
+                    let dangling = *e == Errno::NOENT
                         && arg_follow == Follow::Yes
                         && backend
                             .stat_path(os_path(arg), Follow::No)
                             .is_ok_and(|m| m.kind == Kind::Symlink);
-                    diag::cannot_access(arg, (!dangling).then_some(e));
+                    let error = ScanError {
+                        path: arg.clone(),
+                        failed: Failed::Access,
+                        errno: (!dangling).then_some(*e),
+                    };
+                    fail(&mut main, &mut main_stats, None, error);
                     continue;
                 }
             };
-            if meta.kind == Kind::File {
-                if let Some(sink) = files {
-                    sink.file(0, &DirPath(None), &display, &meta);
-                }
-            }
-            let totals = opts.totals(&meta);
             let is_dir = meta.kind == Kind::Dir;
-            let tracked = !opts.count_links && !is_dir && (meta.nlink > 1 || shared.hash_all_files);
-            if !opts.count_links && is_dir && shared.hash_dirs && !shared.links.claim_dir(meta.id())
+            if !opts.count_links && is_dir && shared.hash_dirs && !shared.dirs.claim_dir(meta.id())
             {
                 continue;
             }
-            let root = if tracked && shared.charge_at_once {
-                // Charged here, or already by an earlier argument.
-                match shared.links.claim_file(meta.id()) {
-                    true => main.add_root(&display, totals, false),
-                    false => main.add_root(&display, Totals::default(), true),
-                }
-            } else if tracked {
-                let node = main.add_root(&display, Totals::default(), true);
-                shared.links.record_file(meta.id(), totals, node);
-                node
-            } else {
-                main.add_root(&display, totals, false)
+            let step = main.root(&display, meta);
+            main.end_batch();
+            let Step::Descend(state) = step else {
+                continue;
             };
             if !is_dir {
                 continue;
@@ -1332,37 +1334,39 @@ pub fn scan_with<B: Backend>(
                         fd,
                         path,
                         depth: 0,
-                        target: root,
+                        state,
                         slot,
                     });
                     shared.inject(Task::List(dir));
                     shared.wait_idle();
-                    walk_deferred(shared, &mut main, opts);
+                    walk_deferred(shared, &mut main);
                 }
                 Err(e) => {
-                    main_stats.errors += 1;
-                    diag::cannot_read(&display, e);
+                    let error = ScanError {
+                        path: display,
+                        failed: Failed::Read,
+                        errno: Some(e),
+                    };
+                    fail(&mut main, &mut main_stats, Some(state), error);
                 }
             }
         }
         shared.shutdown.store(true, Ordering::SeqCst);
         shared.sleep.notify_all();
-        let mut tables = vec![main.into_nodes()];
+        let mut visits = vec![main];
         for handle in handles {
-            let (table, stats) = handle.join().expect("a worker panicked");
+            let (visit, stats) = handle.join().expect("a worker panicked");
             outcome.workers.push(stats);
-            tables.push(table);
+            visits.push(visit);
         }
-        tables
+        visits
     });
     outcome.sum = main_stats;
     for w in &outcome.workers {
         outcome.sum.add(w);
     }
     outcome.errors = outcome.sum.errors;
-    let tree = Tree::assemble(&tables, shared.links.drain_files());
-    outcome.grand_total = tree.emit_with(opts.separate_dirs, line);
-    outcome
+    (visits, outcome)
 }
 
 #[cfg(test)]

@@ -6,11 +6,11 @@
 //! stat fields the pipeline checks) plus its name and a NUL. No path string
 //! is kept: paths are written when a file is opened or printed.
 use std::ops::Range;
-use std::sync::Mutex;
 
-use fdu_platform::Meta;
+use fdu_platform::{Kind, Meta};
 
-use crate::walk::{DirPath, FileSink};
+use crate::visit::{Step, Visit, Visitor};
+use crate::walk::{DirPath, DirRef};
 
 /// Bits of a name's offset in its worker's buffer; the worker is above.
 const OFFSET_BITS: u32 = 40;
@@ -64,38 +64,41 @@ struct Place {
     name: u64,
 }
 
-/// One worker's files: no other worker takes this lock.
-#[derive(Default)]
-struct Shard {
+/// The visitor of `--dups`: keeps every regular file of at least
+/// `min_size` bytes, each worker its own (a [`Shard`]), and walks every
+/// directory.
+pub struct Collector {
+    min_size: u64,
+    /// Keep the other paths of multiply-linked files (`--hardlinks`).
+    links: bool,
+}
+
+/// One worker's files.
+pub struct Shard {
+    min_size: u64,
+    /// The worker's index: the high bits of its files' name offsets.
+    index: u64,
     /// Names, each followed by a NUL (a name never holds one).
     names: Vec<u8>,
     files: Vec<File>,
 }
 
-/// The [`FileSink`] of `--dups`: keeps every regular file of at least
-/// `min_size` bytes, sharded by worker.
-pub struct Collector {
-    min_size: u64,
-    shards: Vec<Mutex<Shard>>,
-}
-
 impl Collector {
-    /// A collector for a scan with `threads` workers (plus the main thread).
-    pub fn new(threads: usize, min_size: u64) -> Collector {
-        Collector {
-            min_size,
-            shards: (0..=threads).map(|_| Mutex::default()).collect(),
-        }
+    /// A collector of files of at least `min_size` bytes, keeping the
+    /// other paths of multiply-linked files when `links` asks.
+    pub fn new(min_size: u64, links: bool) -> Collector {
+        Collector { min_size, links }
     }
 
-    /// Merge what the scan found into inodes and keep those that can be
-    /// duplicates: two or more inodes of one size (and, with `links`,
-    /// files with several paths, for `--hardlinks`).
-    pub fn into_files(self, links: bool) -> Files {
-        let mut names = Vec::with_capacity(self.shards.len());
+    /// Merge what the workers found (`shards`, in worker order) into inodes
+    /// and keep those that can be duplicates: two or more inodes of one
+    /// size (and, with `links`, files with several paths, for
+    /// `--hardlinks`).
+    pub fn into_files(shards: Vec<Shard>, links: bool) -> Files {
+        let mut names = Vec::with_capacity(shards.len());
         let mut all: Vec<File> = Vec::new();
-        for shard in self.shards {
-            let mut shard = shard.into_inner().unwrap_or_else(|p| p.into_inner());
+        for (i, mut shard) in shards.into_iter().enumerate() {
+            debug_assert_eq!(shard.index, i as u64);
             names.push(shard.names);
             all.append(&mut shard.files);
         }
@@ -168,21 +171,58 @@ impl Collector {
     }
 }
 
-impl FileSink for Collector {
-    fn file(&self, worker: usize, dir: &DirPath, name: &[u8], meta: &Meta) {
-        if meta.size < self.min_size {
+impl Visitor for Collector {
+    type Worker<'v> = Shard;
+    /// The files that can be duplicates.
+    type Output = Files;
+
+    fn worker(&self, index: usize) -> Shard {
+        Shard {
+            min_size: self.min_size,
+            index: index as u64,
+            names: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+
+    fn finish(&self, shards: Vec<Shard>) -> Files {
+        Collector::into_files(shards, self.links)
+    }
+}
+
+impl Visit for Shard {
+    /// Nothing is kept per directory.
+    type Dir = ();
+
+    fn root(&mut self, display: &[u8], meta: &Meta) -> Step<()> {
+        self.file(DirPath::argument, display, meta);
+        match meta.kind {
+            Kind::Dir => Step::Descend(()),
+            _ => Step::Skip,
+        }
+    }
+
+    #[inline]
+    fn entry(&mut self, dir: &DirRef<'_, ()>, name: &[u8], meta: &Meta) -> Step<()> {
+        self.file(|| dir.to_path(), name, meta);
+        Step::Descend(())
+    }
+}
+
+impl Shard {
+    /// Keep `name` in `dir` if it is a regular file of `min_size` bytes or
+    /// more.
+    fn file(&mut self, dir: impl FnOnce() -> DirPath, name: &[u8], meta: &Meta) {
+        if meta.kind != Kind::File || meta.size < self.min_size {
             return;
         }
-        let mut shard = self.shards[worker]
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let offset = shard.names.len() as u64;
+        let offset = self.names.len() as u64;
         assert!(offset < 1 << OFFSET_BITS, "names of one worker past 1 TiB");
-        shard.names.extend_from_slice(name);
-        shard.names.push(0);
-        shard.files.push(File {
-            dir: dir.clone(),
-            name: (worker as u64) << OFFSET_BITS | offset,
+        self.names.extend_from_slice(name);
+        self.names.push(0);
+        self.files.push(File {
+            dir: dir(),
+            name: self.index << OFFSET_BITS | offset,
             size: meta.size,
             dev: meta.dev,
             ino: meta.ino,

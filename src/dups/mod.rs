@@ -1,7 +1,7 @@
 //! `fdu --dups`: files with equal contents, and the space they waste.
 //!
 //! ```text
-//!  scan (walk.rs, as for sizes) --FileSink--> collect: regular files >= --min-size
+//!  scan (walk.rs, as for sizes) --Collector--> collect: regular files >= --min-size
 //!  inodes: one per (st_dev, st_ino); hard links and repeated paths folded
 //!  size groups: 2+ inodes of one size (no other file is ever opened)
 //!  pipeline: head -> tail -> full BLAKE3, per group, in parallel
@@ -24,9 +24,8 @@ use fdu_platform::content::FeedPlan;
 use crate::config::Config;
 pub use crate::config::{DupsOptions, Io};
 use crate::diag::ExitStatus;
-use crate::scan::{scan_on_backend, Scanned};
-use crate::walk::{FileSink, ScanOptions};
-use collect::Collector;
+use crate::scan::{Ran, Scan};
+use collect::{Collector, Files};
 use pipeline::Settings;
 use report::Report;
 
@@ -40,13 +39,12 @@ pub const BUFFER: usize = 256 << 10;
 /// Scan, hash and report; returns the exit status.
 pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
     let started = std::time::Instant::now();
-    let collector = Collector::new(config.scan.threads.max(1), dups.min_size);
-    let scanned = match scan_files(config, &collector) {
+    let scanned = match scan_files(config, dups) {
         Ok(scanned) => scanned,
         Err(status) => return status,
     };
     let outcome = &scanned.outcome;
-    let files = collector.into_files(dups.hardlinks);
+    let files = &scanned.result;
     let groups = files.size_groups();
     let size_groups = groups.len();
     let settings = Settings {
@@ -61,9 +59,9 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
         buffer: BUFFER,
         pause_at: std::env::var_os("FDU_TEST_PAUSE_HASHING").map(crate::config::os_bytes),
     };
-    let hashed = pipeline::find(&files, groups, &settings);
+    let hashed = pipeline::find(files, groups, &settings);
     let errors = outcome.errors + hashed.stats.errors;
-    let report = Report::new(&files, hashed.groups, dups.hardlinks, errors);
+    let report = Report::new(files, hashed.groups, dups.hardlinks, errors);
 
     let mut out = crate::output::Stdout::new();
     let written = if dups.json {
@@ -74,7 +72,13 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
     .and_then(|()| out.flush());
     let failed = written.as_ref().is_err_and(crate::output::write_failed);
     if config.stats {
-        crate::output::stats::print_stats(config, &scanned, started.elapsed());
+        crate::output::stats::print_stats(
+            config,
+            scanned.ran,
+            scanned.ring.as_deref(),
+            outcome,
+            started.elapsed(),
+        );
         let s = &hashed.stats;
         let text = format!(
             "fdu: dups: {} files, {} in {} size groups, {} hashing threads, {} opened, {} left out\n\
@@ -104,14 +108,9 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
     }
 }
 
-/// The size scan with `sink` attached, on the configured backend; nothing
-/// is printed, and only one node per argument is kept (as with `-s`).
-fn scan_files(config: &Config, sink: &dyn FileSink) -> Result<Scanned, ExitStatus> {
-    let scan = ScanOptions {
-        max_depth: 0,
-        all: false,
-        separate_dirs: false,
-        ..config.scan.clone()
-    };
-    scan_on_backend(config, &scan, Some(sink), &mut |_, _| {})
+/// The scan with the collector, on the configured backend.
+fn scan_files(config: &Config, dups: &DupsOptions) -> Result<Ran<Files>, ExitStatus> {
+    Scan::from_config(config)
+        .run_with(|_, _| Collector::new(dups.min_size, dups.hardlinks))
+        .map_err(crate::scan::report_failure)
 }

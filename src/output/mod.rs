@@ -4,6 +4,7 @@
 //! reported once, `write error: REASON`, and makes the exit status 1.
 use std::io::{self, Write};
 
+pub mod du;
 pub mod stats;
 
 /// The process's standard output, as the reports write it.

@@ -1,12 +1,20 @@
 //! `--stats`: what a scan did, on stderr.
 use std::io::{self, Write};
 
-use crate::config::Config;
-use crate::scan::Scanned;
+use fdu_platform::BackendKind;
 
-/// `--stats`: what the scan did, on stderr, after the output.
-pub fn print_stats(config: &Config, scanned: &Scanned, elapsed: std::time::Duration) {
-    let (ran, ring, outcome) = (scanned.ran, scanned.ring.as_deref(), &scanned.outcome);
+use crate::config::Config;
+use crate::walk::ScanOutcome;
+
+/// `--stats`: what the scan did (on backend `ran`, with io_uring setup
+/// `ring`), on stderr, after the output.
+pub fn print_stats(
+    config: &Config,
+    ran: BackendKind,
+    ring: Option<&str>,
+    outcome: &ScanOutcome,
+    elapsed: std::time::Duration,
+) {
     let s = &outcome.sum;
     let secs = elapsed.as_secs_f64();
     let rate = if secs > 0.0 {

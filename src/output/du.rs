@@ -1,0 +1,103 @@
+//! du's lines: `SIZE<TAB>[TIME<TAB>]PATH`, children before their parent,
+//! `-t` applied, the grand total last with `-c`.
+use std::io::{self, Write};
+
+use crate::config::{Config, Measure};
+use crate::timefmt::TimeFormat;
+use crate::tree::{Stamp, Totals, Tree};
+use crate::units::Units;
+
+/// Print `tree` as du would to `out`. Returns whether a write failed for
+/// another reason than a reader that went away (reported on stderr).
+pub fn print(config: &Config, tree: &Tree, out: impl Write) -> bool {
+    let mut printer = Printer::new(config, out);
+    tree.post_order(|node, path| printer.entry(tree.total(node), path));
+    if config.total {
+        // du's grand total starts at the epoch (a zeroed static), not at
+        // the earliest time there is.
+        let mut grand = *tree.grand_total();
+        grand.time = grand.time.max(Stamp { sec: 0, nsec: 0 });
+        printer.line(&grand, b"total");
+    }
+    printer.finish();
+    printer.failed
+}
+
+/// Writes du's lines, and goes quiet once its output is closed.
+pub struct Printer<'c, W: Write> {
+    out: W,
+    units: Units,
+    measure: Measure,
+    end: u8,
+    /// `-t`, as in `Config::threshold`.
+    threshold: i64,
+    /// `--time`: the format of the time column.
+    time: Option<&'c TimeFormat>,
+    closed: bool,
+    /// A write failed for another reason than a closed pipe.
+    failed: bool,
+    buf: Vec<u8>,
+}
+
+impl<'c, W: Write> Printer<'c, W> {
+    /// A printer of `config`'s lines to `out`.
+    pub fn new(config: &'c Config, out: W) -> Printer<'c, W> {
+        Printer {
+            out,
+            units: config.units,
+            measure: config.measure,
+            end: if config.null { 0 } else { b'\n' },
+            threshold: config.threshold,
+            time: config.time.as_ref().map(|t| &t.format),
+            closed: false,
+            failed: false,
+            buf: Vec::new(),
+        }
+    }
+
+    /// An entry's line, unless `-t` leaves it out.
+    pub fn entry(&mut self, totals: &Totals, path: &[u8]) {
+        let v = self.measure.of(totals);
+        let shown = if self.threshold < 0 {
+            v <= self.threshold.unsigned_abs()
+        } else {
+            v >= self.threshold as u64
+        };
+        if shown {
+            self.line(totals, path);
+        }
+    }
+
+    /// A line, whatever `-t` says (the grand total).
+    pub fn line(&mut self, totals: &Totals, path: &[u8]) {
+        if self.closed {
+            return;
+        }
+        self.buf.clear();
+        self.units.format(self.measure.of(totals), &mut self.buf);
+        self.buf.push(b'\t');
+        if let Some(format) = self.time {
+            format.format(totals.time, &mut self.buf);
+            self.buf.push(b'\t');
+        }
+        self.buf.extend_from_slice(path);
+        self.buf.push(self.end);
+        if let Err(e) = self.out.write_all(&self.buf) {
+            self.fail(e);
+        }
+    }
+
+    fn fail(&mut self, e: io::Error) {
+        self.failed |= crate::output::write_failed(&e);
+        self.closed = true;
+    }
+
+    /// Flush what is buffered.
+    pub fn finish(&mut self) {
+        if !self.closed {
+            if let Err(e) = self.out.flush() {
+                self.fail(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! What the walker tells the code that counts: the visitor traits.
+//!
+//! The walker ([`crate::walk`]) owns the mechanics: listing, batching,
+//! stat'ing, following symlinks, staying on one file system, skipping
+//! excluded names, cycles and directories met twice, the descriptor budget.
+//! What is made of each entry is a [`Visitor`]'s: du's counting
+//! (`crate::count`) is one, `--dups`'s candidate collector another. The
+//! walker is generic over the visitor, as over the backend, so the calls
+//! on the hot path are inlined.
+//!
+//! A [`Visitor`] is shared by every worker; [`Visitor::worker`] makes the
+//! per-worker part ([`Visit`]), which needs no lock. Index 0 is the main
+//! thread (it handles the path arguments), 1..=N the workers. When the
+//! walk is over, the walker hands every [`Visit`] back, in index order.
+use fdu_platform::Meta;
+
+use crate::diag::ScanError;
+use crate::walk::DirRef;
+
+/// What a scan's visitor does with the path arguments and every entry.
+pub trait Visitor: Sync {
+    /// The per-worker part.
+    type Worker<'v>: Visit
+    where
+        Self: 'v;
+
+    /// What the visitor makes of a walk.
+    type Output;
+
+    /// The per-worker part for worker `index` (0: the main thread), made
+    /// on that worker's thread (after it is pinned).
+    fn worker(&self, index: usize) -> Self::Worker<'_>;
+
+    /// Put together what the workers found (`workers` in index order, as
+    /// the walk hands them back).
+    fn finish(&self, workers: Vec<Self::Worker<'_>>) -> Self::Output;
+}
+
+/// What to do with an entry.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Step<D> {
+    /// Walk this directory; its entries will be visited with `D`.
+    Descend(D),
+    /// Do not walk it (for a non-directory, the only answer that matters).
+    Skip,
+}
+
+/// One worker's visitor.
+pub trait Visit: Send {
+    /// What the visitor keeps for a directory being walked: handed back
+    /// with each of its entries (du's count: the node they are charged to).
+    type Dir: Copy + Send + Sync;
+
+    /// A path argument that could be stat'ed: `display` is its path as du
+    /// prints it. For a directory, `Step::Descend` walks it.
+    fn root(&mut self, display: &[u8], meta: &Meta) -> Step<Self::Dir>;
+
+    /// An entry of the directory `dir` (whose state is `dir.state()`): stat'ed
+    /// (followed under `-L`), on the argument's file system under `-x`, not
+    /// excluded, not a cycle, not a directory already walked. For a
+    /// directory, `Step::Descend` walks it.
+    fn entry(&mut self, dir: &DirRef<'_, Self::Dir>, name: &[u8], meta: &Meta) -> Step<Self::Dir>;
+
+    /// The end of a batch of entries of one directory (up to
+    /// [`crate::walk::BATCH`] of them): a place to flush what was summed
+    /// across the batch.
+    fn end_batch(&mut self) {}
+
+    /// An entry that could not be read, and where: the state of the
+    /// directory it is in, or of the directory itself when it could not
+    /// be opened or listed (`None` for a path argument). The walker has
+    /// counted it, and reports it to the scan's error sink.
+    fn error(&mut self, dir: Option<Self::Dir>, error: &ScanError) {
+        let _ = (dir, error);
+    }
+}
