@@ -9,7 +9,9 @@ use fdu_platform::pin::{self, PinChoice, PinMode, Placement, Topology};
 use fdu_platform::BackendChoice;
 
 use crate::config::os_bytes;
-pub use crate::config::{default_threads, Config, DupsOptions, Io, Measure, TimeOptions};
+pub use crate::config::{
+    default_threads, Config, DupsOptions, ExportOptions, Io, Measure, TimeOptions,
+};
 use crate::diag::{self, ExitStatus};
 use crate::exclude::Exclude;
 use crate::output::stats::print_stats;
@@ -136,6 +138,15 @@ pub fn command() -> Command {
         )
         .arg(flag("hardlinks").long("hardlinks").help("with --dups: also list files with several hard links"))
         .arg(flag("json").long("json").help("with --dups: print one JSON document"))
+        .arg(
+            Arg::new("output")
+                .short('o')
+                .long("output")
+                .value_name("FILE")
+                .value_parser(clap::value_parser!(OsString))
+                .help("write the scan of one directory to FILE ('-' for stdout) in ncdu's JSON export format, instead of printing sizes"),
+        )
+        .arg(flag("extended").short('e').long("extended").help("with -o: also export each entry's owner, group, mode and modification time"))
         .arg(
             Arg::new("hash-io")
                 .long("hash-io")
@@ -840,6 +851,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         Ok(d) => d,
         Err(message) => return Parsed::Usage(message),
     };
+    let export = match export_options(&m, &paths, files0_from.is_some()) {
+        Ok(e) => e,
+        Err(message) => return Parsed::Usage(message),
+    };
     Parsed::Run(Box::new(Config {
         scan: ScanOptions {
             follow,
@@ -872,6 +887,46 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         paths,
         stats: flag(&m, "stats"),
         dups,
+        export,
+    }))
+}
+
+/// `-o FILE` and `-e`, or a usage error: an export holds one directory,
+/// and du's output options do not apply to it.
+fn export_options(
+    m: &ArgMatches,
+    paths: &[Vec<u8>],
+    files0: bool,
+) -> Result<Option<ExportOptions>, String> {
+    let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    let Some(file) = m.get_one::<OsString>("output") else {
+        return match given("extended") {
+            true => Err("--extended requires -o".to_string()),
+            false => Ok(None),
+        };
+    };
+    if flag(m, "dups") {
+        return Err("-o cannot be combined with --dups".to_string());
+    }
+    if files0 || paths.len() != 1 {
+        return Err("-o exports one directory: give exactly one FILE operand".to_string());
+    }
+    let printed = [
+        ("separate-dirs", "--separate-dirs"),
+        ("threshold", "--threshold"),
+        ("time", "--time"),
+        ("summarize", "--summarize"),
+        ("max-depth", "--max-depth"),
+        ("all", "--all"),
+        ("total", "--total"),
+        ("null", "--null"),
+    ];
+    if let Some((_, name)) = printed.iter().find(|(id, _)| given(id)) {
+        return Err(format!("{name} does not apply to -o"));
+    }
+    Ok(Some(ExportOptions {
+        file: os_bytes(file.clone()),
+        extended: flag(m, "extended"),
     }))
 }
 
@@ -967,6 +1022,9 @@ pub fn run(config: &Config) -> ExitStatus {
     };
     if let Some(dups) = &config.dups {
         return crate::dups::run(config, dups).max(list_status);
+    }
+    if let Some(export) = &config.export {
+        return crate::output::ncdu::run(config, export);
     }
     let started = std::time::Instant::now();
     let report = if config.paths.is_empty() {
@@ -1155,6 +1213,8 @@ fdu's own options:
         "min-size",
         "hardlinks",
         "json",
+        "output",
+        "extended",
         "completions",
         "man",
     ];

@@ -65,6 +65,8 @@ pub struct Config {
     pub stats: bool,
     /// Report duplicate files instead of sizes (`--dups`).
     pub dups: Option<DupsOptions>,
+    /// Export the scan instead of printing sizes (`-o FILE`).
+    pub export: Option<ExportOptions>,
     /// `-t`: print only entries of at least this size (or count, with
     /// `--inodes`), or at most its absolute value when negative; 0 prints all.
     pub threshold: i64,
@@ -74,6 +76,15 @@ pub struct Config {
     pub files0_from: Option<Vec<u8>>,
     /// Warnings to print before the scan (du's `warning: ...`).
     pub warnings: Vec<String>,
+}
+
+/// `-o FILE`: an export in ncdu's JSON format.
+#[derive(Clone, Debug)]
+pub struct ExportOptions {
+    /// Where it goes: `-` is stdout.
+    pub file: Vec<u8>,
+    /// `-e`: owner, group, mode and modification time of every entry.
+    pub extended: bool,
 }
 
 /// How `--time` prints times: which one, and in which format.

@@ -45,6 +45,15 @@ pub enum Step<D> {
     Skip,
 }
 
+/// Why the walker left an entry out.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Skipped {
+    /// Its path matched an `--exclude` pattern (it was not stat'ed).
+    Excluded,
+    /// It is on another file system than its argument (`-x`).
+    OtherFileSystem,
+}
+
 /// One worker's visitor.
 pub trait Visit: Send {
     /// What the visitor keeps for a directory being walked: handed back
@@ -60,6 +69,11 @@ pub trait Visit: Send {
     /// excluded, not a cycle, not a directory already walked. For a
     /// directory, `Step::Descend` walks it.
     fn entry(&mut self, dir: &DirRef<'_, Self::Dir>, name: &[u8], meta: &Meta) -> Step<Self::Dir>;
+
+    /// An entry of `dir` the walker leaves out: not counted, not walked.
+    fn skipped(&mut self, dir: &DirRef<'_, Self::Dir>, name: &[u8], why: Skipped) {
+        let _ = (dir, name, why);
+    }
 
     /// The end of a batch of entries of one directory (up to
     /// [`crate::walk::BATCH`] of them): a place to flush what was summed

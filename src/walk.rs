@@ -47,7 +47,7 @@ use crate::diag::{ErrorSink, Failed, ScanError};
 use crate::exclude::Exclude;
 use crate::links::LinkSet;
 use crate::tree::TimeKind;
-use crate::visit::{Step, Visit, Visitor};
+use crate::visit::{Skipped, Step, Visit, Visitor};
 
 /// Names per stat batch: small enough to spread a huge directory over every
 /// worker, large enough that the task overhead is noise next to the syscalls.
@@ -266,9 +266,15 @@ pub struct DirRef<'a, D> {
     path: &'a Arc<PathNode>,
     depth: usize,
     state: D,
+    batch: u32,
+    index: u32,
 }
 
 impl<D: Copy> DirRef<'_, D> {
+    /// The batch of entries visited after the walk of their argument (see
+    /// [`DirRef::batch`]).
+    pub const LATE: u32 = u32::MAX;
+
     /// What the visitor keeps for this directory.
     pub fn state(&self) -> D {
         self.state
@@ -277,6 +283,22 @@ impl<D: Copy> DirRef<'_, D> {
     /// Its level: 0 for a path argument, so its entries are at `depth + 1`.
     pub fn depth(&self) -> usize {
         self.depth
+    }
+
+    /// Which batch of the directory's listing the entry is in: batches
+    /// are numbered from 0 in listing order, and a visitor sees the
+    /// entries of one batch in that order, so `(batch, position)` orders
+    /// a directory's entries as the listing did whichever worker stat'ed
+    /// them (see [`DirRef::index`]). Symlinked directories set aside under
+    /// `-L` come last ([`DirRef::LATE`]).
+    pub fn batch(&self) -> u32 {
+        self.batch
+    }
+
+    /// The entry's position in its batch, as listed (a backend may stat a
+    /// batch's entries out of order).
+    pub fn index(&self) -> u32 {
+        self.index
     }
 
     /// The directory, kept (see [`DirPath`]).
@@ -378,11 +400,13 @@ impl<B: Backend, D: Copy> OpenDir<B, D> {
         self.slot.is_some()
     }
 
-    fn dir_ref(&self) -> DirRef<'_, D> {
+    fn dir_ref(&self, batch: u32, index: u32) -> DirRef<'_, D> {
         DirRef {
             path: &self.path,
             depth: self.depth,
             state: self.state,
+            batch,
+            index,
         }
     }
 }
@@ -436,6 +460,8 @@ struct Subdir<D> {
 struct Batch {
     bytes: Vec<u8>,
     len: usize,
+    /// Its place in the directory's listing (see [`DirRef::batch`]).
+    seq: u32,
 }
 
 impl Batch {
@@ -770,7 +796,14 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
         let listed = ctx.shared.backend.list(&dir.fd, lister, |name| {
             batch.push(name);
             if batch.len >= BATCH {
-                let full = std::mem::take(&mut batch);
+                let seq = batch.seq + 1;
+                let full = std::mem::replace(
+                    &mut batch,
+                    Batch {
+                        seq,
+                        ..Batch::default()
+                    },
+                );
                 ctx.spill_or_stat(&dir, full);
             }
         });
@@ -850,8 +883,10 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
         let shared = self.shared;
         let opts = shared.opts;
         let mut names: Vec<&CStr> = Vec::with_capacity(batch.len);
+        // Each name's place in the batch, when some were excluded.
+        let mut places: Vec<u32> = Vec::new();
         let mut dir_path_len = None;
-        for name in batch.iter() {
+        for (place, name) in batch.iter().enumerate() {
             if let Some(exclude) = &opts.exclude {
                 let len = *dir_path_len.get_or_insert_with(|| {
                     dir.path.display(None, &mut self.path);
@@ -860,7 +895,15 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
                 self.path.truncate(len);
                 join(&mut self.path, name.to_bytes());
                 if exclude.matches(&self.path) {
+                    let at = dir.dir_ref(batch.seq, place as u32);
+                    self.visit.skipped(&at, name.to_bytes(), Skipped::Excluded);
+                    if places.is_empty() {
+                        places.extend(0..names.len() as u32);
+                    }
                     continue;
+                }
+                if !places.is_empty() {
+                    places.push(place as u32);
                 }
             }
             names.push(name);
@@ -876,7 +919,9 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
             .backend
             .stat_many(&dir.fd, names, follow, |i, result| {
                 if let Some((meta, hops)) = self.resolve(dir, names[i], result) {
-                    self.entry(dir, names[i], &meta, hops, &mut subdirs);
+                    let place = places.get(i).copied().unwrap_or(i as u32);
+                    let at = (batch.seq, place);
+                    self.entry(dir, at, names[i], &meta, hops, &mut subdirs);
                 }
             });
         self.stats.add_submitted(submitted, false);
@@ -890,10 +935,11 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
     /// directories met twice), then the visitor's; a subdirectory it
     /// descends into is pushed now, or added to `subdirs` to be opened
     /// with its siblings. `hops` is the count of symbolic links followed
-    /// from the argument to it.
+    /// from the argument to it; `at` its batch and place there.
     fn entry(
         &mut self,
         dir: &Arc<OpenDir<B, Dir<'s, V>>>,
+        at: (u32, u32),
         name: &CStr,
         meta: &Meta,
         hops: u32,
@@ -904,6 +950,8 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
         let bytes = name.to_bytes();
         let depth = dir.depth + 1;
         if opts.one_file_system && meta.dev != shared.root_dev.load(Ordering::Relaxed) {
+            let at = dir.dir_ref(at.0, at.1);
+            self.visit.skipped(&at, bytes, Skipped::OtherFileSystem);
             return;
         }
         let is_dir = meta.kind == Kind::Dir;
@@ -919,7 +967,7 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
                 return;
             }
         }
-        let step = self.visit.entry(&dir.dir_ref(), bytes, meta);
+        let step = self.visit.entry(&dir.dir_ref(at.0, at.1), bytes, meta);
         if let (true, Step::Descend(state)) = (is_dir, step) {
             if B::BATCHES_OPENS {
                 if let Some(slot) = FdPool::take(&shared.pool) {
@@ -1086,6 +1134,8 @@ fn walk_deferred<'s, B: Backend, V: Visitor>(shared: &Shared<'s, B, V>, main: &m
                 path: &d.parent,
                 depth: d.depth,
                 state: d.state,
+                batch: DirRef::<()>::LATE,
+                index: 0,
             };
             let step = main.entry(&holder, d.name.to_bytes(), &d.meta);
             main.end_batch();

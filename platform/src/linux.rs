@@ -26,8 +26,12 @@ use crate::{Backend, Errno, Follow, Kind, Listing, Meta};
 pub const LIST_BUFFER: usize = 64 * 1024;
 
 /// The stat fields a scan needs: type, identity, link count, sizes and
-/// modification time.
+/// modification time, and the owner and permissions an export keeps (all
+/// of them what `fstatat` returns anyway).
 pub(crate) const MASK: StatxFlags = StatxFlags::TYPE
+    .union(StatxFlags::MODE)
+    .union(StatxFlags::UID)
+    .union(StatxFlags::GID)
     .union(StatxFlags::NLINK)
     .union(StatxFlags::INO)
     .union(StatxFlags::SIZE)
@@ -108,6 +112,9 @@ fn stat_fstatat(dir: BorrowedFd<'_>, name: &CStr, flags: AtFlags) -> Result<Meta
         atime_nsec: u32::try_from(st.st_atime_nsec).unwrap_or(0),
         ctime: st.st_ctime,
         ctime_nsec: u32::try_from(st.st_ctime_nsec).unwrap_or(0),
+        mode: st.st_mode,
+        uid: st.st_uid,
+        gid: st.st_gid,
     })
 }
 
@@ -131,6 +138,9 @@ pub(crate) fn meta_of_statx(st: &Statx) -> Meta {
         atime_nsec: st.stx_atime.tv_nsec,
         ctime: st.stx_ctime.tv_sec,
         ctime_nsec: st.stx_ctime.tv_nsec,
+        mode: u32::from(st.stx_mode),
+        uid: st.stx_uid,
+        gid: st.stx_gid,
     }
 }
 

@@ -45,6 +45,12 @@ pub struct Meta {
     pub ctime: i64,
     /// Nanoseconds of the last status change.
     pub ctime_nsec: u32,
+    /// File type and permission bits (`st_mode`; 0 where unknown).
+    pub mode: u32,
+    /// Owner (`st_uid`; 0 where unknown).
+    pub uid: u32,
+    /// Group (`st_gid`; 0 where unknown).
+    pub gid: u32,
 }
 
 impl Meta {

@@ -71,6 +71,9 @@ pub(crate) fn meta_of(md: &fs::Metadata) -> Meta {
             atime_nsec: u32::try_from(md.atime_nsec()).unwrap_or(0),
             ctime: md.ctime(),
             ctime_nsec: u32::try_from(md.ctime_nsec()).unwrap_or(0),
+            mode: md.mode(),
+            uid: md.uid(),
+            gid: md.gid(),
         }
     }
     #[cfg(not(unix))]
@@ -93,6 +96,9 @@ pub(crate) fn meta_of(md: &fs::Metadata) -> Meta {
             atime_nsec: 0,
             ctime: 0,
             ctime_nsec: 0,
+            mode: 0,
+            uid: 0,
+            gid: 0,
         }
     }
 }

@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 pub mod du;
+pub mod ncdu;
 pub mod stats;
 
 /// The process's standard output, as the reports write it.
