@@ -370,7 +370,11 @@ impl Tree {
         let mut nodes = Vec::with_capacity(count);
         let mut roots = Vec::new();
         let mut degree = vec![0u32; count];
-        for t in &tables {
+        // Charges across tables, applied once every node is in place.
+        let mut charges = Vec::new();
+        // Each table is dropped once copied: the peak is the tree and one
+        // table, not the tree and every table.
+        for t in tables {
             for node in &t.nodes {
                 let name = t.name(node.name);
                 let g = nodes.len() as u32;
@@ -392,13 +396,11 @@ impl Tree {
                 });
                 names.extend_from_slice(name);
             }
+            charges.extend(t.charges.iter().map(|(node, totals)| (global(*node), *totals)));
         }
-        for t in &tables {
-            for (node, totals) in &t.charges {
-                nodes[global(*node) as usize].total.add(totals);
-            }
+        for (node, totals) in charges {
+            nodes[node as usize].total.add(&totals);
         }
-        drop(tables);
         // Children, laid out back to back (counting sort by parent).
         let mut start = 0u32;
         for (node, &d) in nodes.iter_mut().zip(&degree) {

@@ -1,5 +1,6 @@
-//! Where reports go: standard output, with one policy for every report
-//! (du's lines, `--dups`): written through a 64 KiB buffer; a reader that
+//! The outputs, one module each (du's lines, the `-o` export, `--stats`),
+//! and where they go: standard output, with one policy for every report
+//! (du's lines, the export, `--dups`): written through a 64 KiB buffer; a reader that
 //! went away (`EPIPE`) ends the output quietly; any other write error is
 //! reported once, `write error: REASON`, and makes the exit status 1.
 use std::io::{self, Write};
