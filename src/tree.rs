@@ -396,7 +396,11 @@ impl Tree {
                 });
                 names.extend_from_slice(name);
             }
-            charges.extend(t.charges.iter().map(|(node, totals)| (global(*node), *totals)));
+            charges.extend(
+                t.charges
+                    .iter()
+                    .map(|(node, totals)| (global(*node), *totals)),
+            );
         }
         for (node, totals) in charges {
             nodes[node as usize].total.add(&totals);
