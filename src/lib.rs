@@ -17,6 +17,7 @@
 //! | [`diag`] | one-line diagnostics and exit statuses |
 //! | [`output`] | standard output and its write-error policy |
 //! | [`dups`] | `--dups`: duplicate files, found by size, then BLAKE3 |
+//! | [`export`] | ncdu's JSON export format: its entries, and a streaming reader |
 //!
 //! Every syscall is made by a backend of the `fdu-platform` crate; this
 //! crate has no `unsafe`.
@@ -28,6 +29,7 @@ pub mod config;
 pub mod diag;
 pub mod dups;
 pub mod exclude;
+pub mod export;
 pub mod ids;
 pub mod links;
 pub mod output;
