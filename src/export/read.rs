@@ -122,21 +122,31 @@ enum Key {
 
 impl Key {
     fn of(key: &[u8]) -> Key {
-        match key {
-            b"name" => Key::Name,
-            b"asize" => Key::Asize,
-            b"dsize" => Key::Dsize,
-            b"dev" => Key::Dev,
-            b"ino" => Key::Ino,
-            b"hlnkc" => Key::Hlnkc,
-            b"nlink" => Key::Nlink,
-            b"read_error" => Key::ReadError,
-            b"excluded" => Key::Excluded,
-            b"notreg" => Key::Notreg,
-            b"uid" => Key::Uid,
-            b"gid" => Key::Gid,
-            b"mode" => Key::Mode,
-            b"mtime" => Key::Mtime,
+        // By length first: one comparison for most keys.
+        match key.len() {
+            3 => match key {
+                b"dev" => Key::Dev,
+                b"ino" => Key::Ino,
+                b"uid" => Key::Uid,
+                b"gid" => Key::Gid,
+                _ => Key::Unknown,
+            },
+            4 => match key {
+                b"name" => Key::Name,
+                b"mode" => Key::Mode,
+                _ => Key::Unknown,
+            },
+            5 => match key {
+                b"asize" => Key::Asize,
+                b"dsize" => Key::Dsize,
+                b"hlnkc" => Key::Hlnkc,
+                b"nlink" => Key::Nlink,
+                b"mtime" => Key::Mtime,
+                _ => Key::Unknown,
+            },
+            6 if key == b"notreg" => Key::Notreg,
+            8 if key == b"excluded" => Key::Excluded,
+            10 if key == b"read_error" => Key::ReadError,
             _ => Key::Unknown,
         }
     }
@@ -349,6 +359,31 @@ impl<R: Read> Src<R> {
     fn digits(&mut self, mag: &mut Option<u64>) -> Res<bool> {
         let mut any = false;
         loop {
+            // Up to 19 digits cannot overflow: no check per digit.
+            if let Some(m) = *mag {
+                let run = &self.buf[self.pos..self.end];
+                let n = run
+                    .iter()
+                    .take(19)
+                    .position(|b| !b.is_ascii_digit())
+                    .unwrap_or(run.len().min(19));
+                if n > 0 {
+                    any = true;
+                    let mut v = 0u64;
+                    for &b in &run[..n] {
+                        v = v * 10 + u64::from(b - b'0');
+                    }
+                    *mag = 10u64
+                        .checked_pow(n as u32)
+                        .and_then(|p| m.checked_mul(p))
+                        .and_then(|m| m.checked_add(v));
+                    self.pos += n;
+                    if n < 19 && self.pos < self.end {
+                        return Ok(true);
+                    }
+                    continue;
+                }
+            }
             while self.pos < self.end {
                 let b = self.buf[self.pos];
                 if !b.is_ascii_digit() {
