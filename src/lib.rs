@@ -19,6 +19,7 @@
 //! | [`diag`] | one-line diagnostics and exit statuses |
 //! | [`output`] | the outputs (du's lines, the `-o` export, `--stats`), standard output and its write-error policy |
 //! | [`dups`] | `--dups`: duplicate files, found by size, then BLAKE3 |
+//! | [`export`] | ncdu's JSON export format: its entries, and a streaming reader |
 //!
 //! Every syscall is made by a backend of the `fdu-platform` crate; this
 //! crate has no `unsafe`.
@@ -31,6 +32,7 @@ pub mod count;
 pub mod diag;
 pub mod dups;
 pub mod exclude;
+pub mod export;
 pub mod ids;
 pub mod links;
 pub mod output;
