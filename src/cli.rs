@@ -146,6 +146,14 @@ pub fn command() -> Command {
                 .value_parser(clap::value_parser!(OsString))
                 .help("write the scan of one directory to FILE ('-' for stdout) in ncdu's JSON export format, instead of printing sizes"),
         )
+        .arg(
+            Arg::new("input-file")
+                .short('f')
+                .long("input-file")
+                .value_name("FILE")
+                .value_parser(clap::value_parser!(OsString))
+                .help("report from FILE ('-' for stdin), an export of fdu, ncdu or gdu, instead of scanning"),
+        )
         .arg(flag("extended").short('e').long("extended").help("with -o: also export each entry's owner, group, mode and modification time"))
         .arg(
             Arg::new("hash-io")
@@ -837,6 +845,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         .and_then(|mut v| v.next_back())
         .cloned()
         .map(os_bytes);
+    let import = match import_options(&m, &paths) {
+        Ok(i) => i,
+        Err(message) => return Parsed::Usage(message),
+    };
     if files0_from.is_some() {
         if let Some(extra) = paths.first() {
             return Parsed::Usage(format!(
@@ -888,7 +900,38 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         stats: flag(&m, "stats"),
         dups,
         export,
+        import,
     }))
+}
+
+/// `-f FILE`, or a usage error: a report from an export takes no operand,
+/// and what only a scan can do does not apply to it.
+fn import_options(m: &ArgMatches, paths: &[Vec<u8>]) -> Result<Option<Vec<u8>>, String> {
+    let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    let Some(file) = m.get_one::<OsString>("input-file") else {
+        return Ok(None);
+    };
+    if let Some(extra) = paths.first() {
+        return Err(format!(
+            "extra operand {}\nfile operands cannot be combined with -f",
+            diag::quote(extra)
+        ));
+    }
+    let scanning = [
+        ("files0-from", "--files0-from"),
+        ("dereference", "--dereference"),
+        ("dereference-args", "--dereference-args"),
+        ("one-file-system", "--one-file-system"),
+        ("exclude", "--exclude"),
+        ("exclude-from", "--exclude-from"),
+        ("dups", "--dups"),
+        ("output", "-o"),
+        ("stats", "--stats"),
+    ];
+    if let Some((_, name)) = scanning.iter().find(|(id, _)| given(id)) {
+        return Err(format!("{name} does not apply to -f"));
+    }
+    Ok(Some(os_bytes(file.clone())))
 }
 
 /// `-o FILE` and `-e`, or a usage error: an export holds one directory,
@@ -1027,7 +1070,12 @@ pub fn run(config: &Config) -> ExitStatus {
         return crate::output::ncdu::run(config, export);
     }
     let started = std::time::Instant::now();
-    let report = if config.paths.is_empty() {
+    let report = if let Some(file) = &config.import {
+        match crate::import::read(file, &config.scan, &diag::Stderr) {
+            Ok(report) => report,
+            Err(status) => return status,
+        }
+    } else if config.paths.is_empty() {
         Report::empty(config.backend, config.scan.separate_dirs)
     } else {
         match Scan::from_config(config).run() {
@@ -1215,6 +1263,7 @@ fdu's own options:
         "json",
         "output",
         "extended",
+        "input-file",
         "completions",
         "man",
     ];

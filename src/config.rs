@@ -67,6 +67,9 @@ pub struct Config {
     pub dups: Option<DupsOptions>,
     /// Export the scan instead of printing sizes (`-o FILE`).
     pub export: Option<ExportOptions>,
+    /// Report from this export instead of scanning (`-f FILE`, `-` for
+    /// stdin).
+    pub import: Option<Vec<u8>>,
     /// `-t`: print only entries of at least this size (or count, with
     /// `--inodes`), or at most its absolute value when negative; 0 prints all.
     pub threshold: i64,

@@ -136,11 +136,36 @@ impl Visit for Counter<'_> {
 
     #[inline]
     fn entry(&mut self, dir: &DirRef<'_, NodeId>, name: &[u8], meta: &Meta) -> Step<NodeId> {
+        self.place(dir.state(), dir.depth() + 1, name, meta)
+    }
+
+    fn end_batch(&mut self) {
+        self.flush();
+    }
+
+    fn error(&mut self, dir: Option<NodeId>, _: &ScanError) {
+        if let Some(node) = dir {
+            self.fold(node, &Totals::error());
+            self.flush();
+        }
+    }
+}
+
+impl Counter<'_> {
+    /// Count `name`, at level `depth`, in the directory whose node is
+    /// `target`: what [`Visit::entry`] does, for a walk of something else
+    /// than a file system (an export, `crate::import`).
+    #[inline]
+    pub fn place(
+        &mut self,
+        target: NodeId,
+        depth: usize,
+        name: &[u8],
+        meta: &Meta,
+    ) -> Step<NodeId> {
         let count = self.count;
         let opts = count.opts;
-        let depth = dir.depth() + 1;
         let printed = depth <= opts.max_depth;
-        let target = dir.state();
         let totals = count.totals(meta);
         let is_dir = meta.kind == Kind::Dir;
         if !opts.count_links && !is_dir && (meta.nlink > 1 || count.hash_all_files) {
@@ -173,17 +198,6 @@ impl Visit for Counter<'_> {
                 self.fold(target, &totals);
             }
             Step::Skip
-        }
-    }
-
-    fn end_batch(&mut self) {
-        self.flush();
-    }
-
-    fn error(&mut self, dir: Option<NodeId>, _: &ScanError) {
-        if let Some(node) = dir {
-            self.fold(node, &Totals::error());
-            self.flush();
         }
     }
 }

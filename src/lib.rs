@@ -16,6 +16,7 @@
 //! | [`units`] | block sizes and du's rounding, du's number parsing |
 //! | [`timefmt`] | `--time` stamps in the local time zone, `--time-style` formats |
 //! | [`exclude`] | `--exclude` matching as du does it |
+//! | [`import`] | `-f`: a report from an export, counted by du's rules |
 //! | [`diag`] | one-line diagnostics and exit statuses |
 //! | [`output`] | the outputs (du's lines, the `-o` export, `--stats`), standard output and its write-error policy |
 //! | [`dups`] | `--dups`: duplicate files, found by size, then BLAKE3 |
@@ -34,6 +35,7 @@ pub mod dups;
 pub mod exclude;
 pub mod export;
 pub mod ids;
+pub mod import;
 pub mod links;
 pub mod output;
 pub mod scan;
