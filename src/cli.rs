@@ -913,7 +913,7 @@ fn import_options(m: &ArgMatches, paths: &[Vec<u8>]) -> Result<Option<Vec<u8>>, 
     };
     if let Some(extra) = paths.first() {
         return Err(format!(
-            "extra operand {}\nfile operands cannot be combined with -f",
+            "extra operand {}: file operands cannot be combined with -f",
             diag::quote(extra)
         ));
     }
