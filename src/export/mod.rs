@@ -3,7 +3,9 @@
 //!
 //! The format is specified at <https://dev.yorhel.nl/ncdu/jsonfmt>; what
 //! follows is that document checked against what ncdu 1.18 and gdu 5.22
-//! really write, and what fdu does where the two differ.
+//! really write (exports of trees with every kind of entry, hard links,
+//! names that are not UTF-8, unreadable and excluded directories), and
+//! what fdu does where the two differ.
 //!
 //! # Layout
 //!
@@ -38,15 +40,15 @@
 //! | `name` | string, required | (an error) | always | always |
 //! | `asize` | u64, apparent size | 0 | when not 0 | when not 0, never for directories |
 //! | `dsize` | u64, `st_blocks * 512` | 0 | when not 0 | when not 0, never for directories |
-//! | `dev` | u64 | the parent's (0 for the root) | when it differs from the parent's | never |
+//! | `dev` | u64 | the parent's (0 for the root) | when it differs from the parent's | not seen |
 //! | `ino` | u64 | unknown | with `hlnkc` | with `hlnkc` |
 //! | `hlnkc` | bool | false | on every entry with `st_nlink > 1` (not directories) | on the second and later links it met only |
-//! | `nlink` | u32 (minor 2) | unknown | with `hlnkc` | never |
-//! | `read_error` | bool | false | when a directory could not be read | never |
-//! | `excluded` | string | not excluded | `"pattern"`, `"othfs"`, `"kernfs"`, `"frmlnk"` | never |
+//! | `nlink` | u32 (minor 2) | unknown | with `hlnkc` | not seen |
+//! | `read_error` | bool | false | when a directory could not be read | not seen (not for an unreadable directory) |
+//! | `excluded` | string | not excluded | `"pattern"`, `"othfs"`, `"kernfs"`, `"frmlnk"` | not seen (what it ignores is left out) |
 //! | `notreg` | bool | false | for anything but a directory or regular file | for symlinks, not for fifos |
-//! | `uid`, `gid` | u32 (minor 1, `-e`) | unknown | with `-e` | never |
-//! | `mode` | `st_mode` (minor 1, `-e`) | unknown | with `-e` | never |
+//! | `uid`, `gid` | u32 (minor 1, `-e`) | unknown | with `-e` | not seen |
+//! | `mode` | `st_mode` (minor 1, `-e`) | unknown | with `-e` | not seen |
 //! | `mtime` | i64 seconds (minor 1, `-e`) | unknown | with `-e` | always |
 //!
 //! Keys fdu does not know are skipped, whatever their value, as the format
@@ -150,7 +152,7 @@ pub struct Entry {
     /// Disk usage in bytes (`st_blocks * 512`).
     pub dsize: u64,
     /// The device, resolved: the file's `dev`, else the parent
-    /// directory's, else 0 for the root. gdu never writes it.
+    /// directory's, else 0 for the root (gdu 5.22 writes none).
     pub dev: u64,
     /// The inode number, when given (ncdu and gdu give it only with
     /// `hlnkc`).
