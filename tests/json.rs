@@ -646,3 +646,58 @@ fn json_usage_errors_and_accepted_combinations() {
     }
     f.finish("--json usage");
 }
+
+/// Every output keeps the one write-error policy: a reader that goes away
+/// ends the run quietly (exit 0), a full disk is reported once (exit 1).
+#[test]
+fn outputs_keep_the_write_error_policy() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let t = wide(30_000);
+    let mut f = Failures::default();
+    for args in [
+        &["--json", "-a", "t"][..],
+        &["--format=prometheus", "-a", "t"],
+        &["--top", "100000", "-a", "t"],
+    ] {
+        let mut child = Command::new(fdu_bin())
+            .args(args)
+            .current_dir(t.cwd())
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn fdu");
+        let mut head = [0u8; 100];
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_exact(&mut head)
+            .expect("read");
+        let out = child.wait_with_output().expect("wait");
+        if out.status.code() != Some(0) || !out.stderr.is_empty() {
+            f.push(format!(
+                "fdu {args:?} | head -c 100: {:?}, stderr {:?}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let out = Command::new(fdu_bin())
+            .args(args)
+            .current_dir(t.cwd())
+            .env("LC_ALL", "C")
+            .stdout(fs::File::create("/dev/full").expect("open /dev/full"))
+            .output()
+            .expect("run fdu");
+        let err = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() != Some(1) || err != "fdu: write error: No space left on device\n" {
+            f.push(format!(
+                "fdu {args:?} > /dev/full: {:?}, stderr {err:?}",
+                out.status
+            ));
+        }
+    }
+    f.finish("write errors");
+}
