@@ -10,7 +10,7 @@ use fdu_platform::BackendChoice;
 
 use crate::config::os_bytes;
 pub use crate::config::{
-    default_threads, Config, DupsOptions, ExportOptions, Io, Measure, TimeOptions,
+    default_threads, Config, DupsOptions, ExportOptions, Format, Io, Measure, TimeOptions,
 };
 use crate::diag::{self, ExitStatus};
 use crate::exclude::Exclude;
@@ -137,7 +137,17 @@ pub fn command() -> Command {
                 .help("with --dups: skip files smaller than SIZE (e.g. 4K, 1M; default 1: no empty files)"),
         )
         .arg(flag("hardlinks").long("hardlinks").help("with --dups: also list files with several hard links"))
-        .arg(flag("json").long("json").help("with --dups: print one JSON document"))
+        .arg(flag("json").long("json").help("same as --format=json (with --dups: the groups as one JSON document)"))
+        // Outputs (src/output/): --format, --top.
+        .arg(
+            Arg::new("format")
+                .long("format")
+                .value_name("FORMAT")
+                .value_parser(["du", "json", "prometheus"])
+                .action(ArgAction::Append)
+                .help("du (du's lines, the default), json (one document: the tree, exact bytes) or prometheus (a textfile collector file); json and prometheus show each FILE only, unless -d, -s or -a say otherwise"),
+        )
+        .arg(value("top", "N").long("top").help("print only the N largest of the lines du would print (directories, files too with -a), largest first"))
         .arg(
             Arg::new("output")
                 .short('o')
@@ -859,7 +869,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     } else if paths.is_empty() {
         paths.push(b".".to_vec());
     }
-    let dups = match dups_options(&m) {
+    let mut dups = match dups_options(&m) {
         Ok(d) => d,
         Err(message) => return Parsed::Usage(message),
     };
@@ -867,6 +877,18 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         Ok(e) => e,
         Err(message) => return Parsed::Usage(message),
     };
+    // --format, --json, --top (src/output/).
+    let (format, top) = match output_options(&m, dups.is_some()) {
+        Ok(o) => o,
+        Err(message) => return Parsed::Usage(message),
+    };
+    if let Some(dups) = &mut dups {
+        dups.json = format == Format::Json;
+    }
+    let depth_given = m.value_source("max-depth") == Some(clap::parser::ValueSource::CommandLine);
+    if format != Format::Du && !depth_given && !all {
+        max_depth = 0;
+    }
     Parsed::Run(Box::new(Config {
         scan: ScanOptions {
             follow,
@@ -901,6 +923,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         dups,
         export,
         import,
+        format,
+        top,
     }))
 }
 
@@ -963,6 +987,9 @@ fn export_options(
         ("all", "--all"),
         ("total", "--total"),
         ("null", "--null"),
+        ("json", "--json"),
+        ("format", "--format"),
+        ("top", "--top"),
     ];
     if let Some((_, name)) = printed.iter().find(|(id, _)| given(id)) {
         return Err(format!("{name} does not apply to -o"));
@@ -973,14 +1000,57 @@ fn export_options(
     }))
 }
 
+/// `--format`, `--json` (`--format=json`) and `--top`, or a usage error
+/// naming the option that does not fit: a tree in JSON has no `-t` (a
+/// node left out would take its children with it), machine-readable
+/// outputs have no `-0` and no `--top`, `--dups` has no Prometheus output.
+fn output_options(m: &ArgMatches, dups: bool) -> Result<(Format, Option<usize>), String> {
+    let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    let json = flag(m, "json");
+    let format = match m
+        .get_many::<String>("format")
+        .and_then(|mut v| v.next_back())
+    {
+        Some(name) => Format::from_name(name).expect("checked by clap"),
+        None if json => Format::Json,
+        None => Format::Du,
+    };
+    if json && format != Format::Json {
+        return Err(format!("--json conflicts with --format={}", format.name()));
+    }
+    let name = match json {
+        true => "--json".to_string(),
+        false => format!("--format={}", format.name()),
+    };
+    if dups && format == Format::Prometheus {
+        return Err(format!("{name} does not apply to --dups"));
+    }
+    let misfits: &[(&str, &str)] = match format {
+        Format::Du => &[],
+        Format::Json => &[
+            ("threshold", "--threshold"),
+            ("null", "--null"),
+            ("top", "--top"),
+        ],
+        Format::Prometheus => &[("null", "--null"), ("top", "--top")],
+    };
+    if let Some((_, option)) = misfits.iter().find(|(id, _)| given(id)) {
+        return Err(format!("{option} does not apply to {name}"));
+    }
+    let top = match m.get_many::<String>("top").and_then(|mut v| v.next_back()) {
+        None => None,
+        Some(text) => match parse_c_number(text) {
+            Ok((n, "")) if n > 0 => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            _ => return Err(format!("invalid --top '{}'", shown(text))),
+        },
+    };
+    Ok((format, top))
+}
+
 /// The `--dups` options, or a usage error: its own options need it, and
 /// the options that shape du's lines do not apply to it.
 fn dups_options(m: &ArgMatches) -> Result<Option<DupsOptions>, String> {
-    let own = [
-        ("min-size", "--min-size"),
-        ("hardlinks", "--hardlinks"),
-        ("json", "--json"),
-    ];
+    let own = [("min-size", "--min-size"), ("hardlinks", "--hardlinks")];
     let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
     if !flag(m, "dups") {
         return match own.iter().find(|(id, _)| given(id)) {
@@ -999,6 +1069,7 @@ fn dups_options(m: &ArgMatches) -> Result<Option<DupsOptions>, String> {
         ("inodes", "--inodes"),
         ("count-links", "--count-links"),
         ("null", "--null"),
+        ("top", "--top"),
     ];
     if let Some((_, name)) = sized.iter().find(|(id, _)| given(id)) {
         return Err(format!("{name} does not apply to --dups"));
@@ -1083,7 +1154,12 @@ pub fn run(config: &Config) -> ExitStatus {
             Err(failed) => return crate::scan::report_failure(failed),
         }
     };
-    let failed = crate::output::du::print(config, &report.tree, crate::output::Stdout::new());
+    let failed = crate::output::print(
+        config,
+        &report,
+        started.elapsed(),
+        crate::output::Stdout::new(),
+    );
     if config.stats {
         print_stats(
             config,
@@ -1264,6 +1340,8 @@ fdu's own options:
         "output",
         "extended",
         "input-file",
+        "format",
+        "top",
         "completions",
         "man",
     ];

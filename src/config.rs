@@ -34,6 +34,36 @@ impl Measure {
     }
 }
 
+/// Which output prints the sizes (`--format`; `--json` is `--format json`).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub enum Format {
+    /// du's lines (the default).
+    #[default]
+    Du,
+    /// One JSON document: the tree, exact bytes (`output::json`).
+    Json,
+    /// A Prometheus text-format file (`output::prometheus`).
+    Prometheus,
+}
+
+impl Format {
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Du => "du",
+            Format::Json => "json",
+            Format::Prometheus => "prometheus",
+        }
+    }
+
+    /// The format named `name` (`du`, `json`, `prometheus`).
+    pub fn from_name(name: &str) -> Option<Format> {
+        [Format::Du, Format::Json, Format::Prometheus]
+            .into_iter()
+            .find(|f| f.name() == name)
+    }
+}
+
 /// A fully resolved invocation.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -79,6 +109,11 @@ pub struct Config {
     pub files0_from: Option<Vec<u8>>,
     /// Warnings to print before the scan (du's `warning: ...`).
     pub warnings: Vec<String>,
+    /// Which output prints the sizes (`--format`, `--json`).
+    pub format: Format,
+    /// `--top N`: only the N largest of the lines du would print, largest
+    /// first.
+    pub top: Option<usize>,
 }
 
 /// `-o FILE`: an export in ncdu's JSON format.

@@ -617,8 +617,9 @@ impl Tree {
     }
 }
 
-/// Append `name` to a path as fts builds `fts_path` (a root as is).
-fn join(path: &mut Vec<u8>, name: &[u8], root: bool) {
+/// Append `name` to a path as fts builds `fts_path` (a root as is): the
+/// paths du prints, and [`Tree::path`] writes.
+pub fn join(path: &mut Vec<u8>, name: &[u8], root: bool) {
     if !root && path.last() != Some(&b'/') {
         path.push(b'/');
     }

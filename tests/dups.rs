@@ -644,8 +644,12 @@ fn usage_errors() {
             "fdu: --null does not apply to --dups\nTry 'fdu --help' for more information.\n",
         ),
         (
-            &["--json", "t"][..],
-            "fdu: --json requires --dups\nTry 'fdu --help' for more information.\n",
+            &["--hardlinks", "t"][..],
+            "fdu: --hardlinks requires --dups\nTry 'fdu --help' for more information.\n",
+        ),
+        (
+            &["--dups", "--format=prometheus", "t"][..],
+            "fdu: --format=prometheus does not apply to --dups\nTry 'fdu --help' for more information.\n",
         ),
         (
             &["--min-size", "1K", "t"][..],

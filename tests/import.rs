@@ -209,3 +209,46 @@ fn stdin_and_usage_errors() {
         );
     }
 }
+
+#[test]
+fn the_other_outputs_read_an_export_as_a_scan() {
+    let t = tree();
+    let run = t.fdu(&["-o", "x.json", "t"]);
+    assert_eq!(run.code, 0, "{}", run.err_text());
+    for opts in [
+        &["--top", "3"][..],
+        &["--top", "5", "-a", "-b"],
+        &["--format", "prometheus", "-d", "1"],
+    ] {
+        let mut scan = opts.to_vec();
+        scan.push("t");
+        let mut read = opts.to_vec();
+        read.extend(["-f", "x.json"]);
+        let (a, b) = (t.fdu(&scan), t.fdu(&read));
+        assert_eq!(b.code, 0, "{}: {}", b.cmd, b.err_text());
+        // Prometheus's scan-level gauges differ (duration, time, entries).
+        let keep = |out: &[u8]| -> Vec<String> {
+            String::from_utf8_lossy(out)
+                .lines()
+                .filter(|l| !l.contains("fdu_scan_") && !l.contains("fdu_last_scan"))
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(keep(&a.stdout), keep(&b.stdout), "{opts:?}");
+    }
+    for opts in [&["--json"][..], &["--json", "-a", "-d", "2"]] {
+        let mut scan = opts.to_vec();
+        scan.push("t");
+        let mut read = opts.to_vec();
+        read.extend(["-f", "x.json"]);
+        let doc = |run: Run| -> serde_json::Value {
+            assert_eq!(run.code, 0, "{}: {}", run.cmd, run.err_text());
+            serde_json::from_slice(&run.stdout).expect("JSON")
+        };
+        let (a, b) = (doc(t.fdu(&scan)), doc(t.fdu(&read)));
+        for key in ["arguments", "total", "roots", "errors"] {
+            assert_eq!(a[key], b[key], "{opts:?}: {key}");
+        }
+        assert_eq!(b["scan"]["backend"], "export");
+    }
+}

@@ -12,15 +12,22 @@ use crate::units::Units;
 pub fn print(config: &Config, tree: &Tree, out: impl Write) -> bool {
     let mut printer = Printer::new(config, out);
     tree.post_order(|node, path| printer.entry(tree.total(node), path));
-    if config.total {
-        // du's grand total starts at the epoch (a zeroed static), not at
-        // the earliest time there is.
-        let mut grand = *tree.grand_total();
-        grand.time = grand.time.max(Stamp { sec: 0, nsec: 0 });
-        printer.line(&grand, b"total");
+    printer.end(config, tree)
+}
+
+/// Whether `-t` lets an entry with `totals` be printed (its measure at
+/// least the threshold, or at most its absolute value when negative).
+pub fn within_threshold(config: &Config, totals: &Totals) -> bool {
+    passes(config.measure, config.threshold, totals)
+}
+
+fn passes(measure: Measure, threshold: i64, totals: &Totals) -> bool {
+    let v = measure.of(totals);
+    if threshold < 0 {
+        v <= threshold.unsigned_abs()
+    } else {
+        v >= threshold as u64
     }
-    printer.finish();
-    printer.failed
 }
 
 /// Writes du's lines, and goes quiet once its output is closed.
@@ -57,15 +64,23 @@ impl<'c, W: Write> Printer<'c, W> {
 
     /// An entry's line, unless `-t` leaves it out.
     pub fn entry(&mut self, totals: &Totals, path: &[u8]) {
-        let v = self.measure.of(totals);
-        let shown = if self.threshold < 0 {
-            v <= self.threshold.unsigned_abs()
-        } else {
-            v >= self.threshold as u64
-        };
-        if shown {
+        if passes(self.measure, self.threshold, totals) {
             self.line(totals, path);
         }
+    }
+
+    /// The grand total's line with `-c`, then flush; returns whether a
+    /// write failed for another reason than a reader that went away.
+    pub fn end(mut self, config: &Config, tree: &Tree) -> bool {
+        if config.total {
+            // du's grand total starts at the epoch (a zeroed static), not
+            // at the earliest time there is.
+            let mut grand = *tree.grand_total();
+            grand.time = grand.time.max(Stamp { sec: 0, nsec: 0 });
+            self.line(&grand, b"total");
+        }
+        self.finish();
+        self.failed
     }
 
     /// A line, whatever `-t` says (the grand total).

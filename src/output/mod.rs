@@ -1,13 +1,91 @@
-//! The outputs, one module each (du's lines, the `-o` export, `--stats`),
-//! and where they go: standard output, with one policy for every report
-//! (du's lines, the export, `--dups`): written through a 64 KiB buffer; a reader that
-//! went away (`EPIPE`) ends the output quietly; any other write error is
-//! reported once, `write error: REASON`, and makes the exit status 1.
+//! The outputs, one module each (du's lines, `--top`, `--format
+//! json`/`prometheus`, the `-o` export, `--stats`), and where they go:
+//! standard output, with one policy for every report (the outputs and
+//! `--dups`): written through a 64 KiB buffer; a reader that went away
+//! (`EPIPE`) ends the output quietly; any other write error is reported
+//! once, `write error: REASON`, and makes the exit status 1.
 use std::io::{self, Write};
+use std::time::{Duration, SystemTime};
+
+use crate::config::{Config, Format};
+use crate::scan::Report;
+use crate::tree::TimeKind;
 
 pub mod du;
+pub mod json;
 pub mod ncdu;
+pub mod prometheus;
 pub mod stats;
+pub mod top;
+
+/// Print a size scan's report as the command line asked (du's lines,
+/// `--top`, `--format`). Returns whether a write failed for another
+/// reason than a reader that went away (reported on stderr).
+pub fn print(config: &Config, report: &Report, elapsed: Duration, out: impl Write) -> bool {
+    let tree = &report.tree;
+    let facts = || {
+        let mut facts = ScanFacts::of(report, elapsed);
+        if config.import.is_some() {
+            // Read from an export (`-f`): no backend ran.
+            facts.backend = "export";
+            facts.threads = 0;
+        }
+        facts
+    };
+    match (config.format, config.top) {
+        (Format::Du, None) => du::print(config, tree, out),
+        (Format::Du, Some(n)) => top::print(config, tree, n, out),
+        (Format::Json, _) => json::print(config, tree, &facts(), out),
+        (Format::Prometheus, _) => prometheus::print(config, tree, &facts(), out),
+    }
+}
+
+/// What the machine-readable outputs say about the scan itself.
+#[derive(Clone, Debug)]
+pub struct ScanFacts {
+    /// The backend that ran (`--backend` name; `export` for `-f`).
+    pub backend: &'static str,
+    /// Worker threads that ran.
+    pub threads: usize,
+    /// Entries stat'ed.
+    pub entries: u64,
+    /// Entries that could not be read (exit status 1 when not 0).
+    pub errors: u64,
+    /// Wall-clock time of the scan.
+    pub duration: Duration,
+    /// When the scan finished.
+    pub finished: SystemTime,
+}
+
+impl ScanFacts {
+    /// The facts of `report`, a scan that took `elapsed` and just finished.
+    pub fn of(report: &Report, elapsed: Duration) -> ScanFacts {
+        ScanFacts {
+            backend: report.ran.name(),
+            threads: report.outcome.workers.len(),
+            entries: report.outcome.sum.entries,
+            errors: report.outcome.errors,
+            duration: elapsed,
+            finished: SystemTime::now(),
+        }
+    }
+
+    /// When the scan finished, in seconds since the epoch.
+    pub fn timestamp(&self) -> f64 {
+        self.finished
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    }
+}
+
+/// The name of a `--time` kind in the machine-readable outputs.
+pub fn time_name(kind: TimeKind) -> &'static str {
+    match kind {
+        TimeKind::Modified => "mtime",
+        TimeKind::Accessed => "atime",
+        TimeKind::Changed => "ctime",
+    }
+}
 
 /// The process's standard output, as the reports write it.
 pub struct Stdout {

@@ -637,6 +637,94 @@ pub fn chmod(p: &Path, mode: u32) {
 }
 
 // ---------------------------------------------------------------------------
+// Running under a How (the machine-readable outputs' tests)
+// ---------------------------------------------------------------------------
+
+impl How {
+    /// Run fdu with `args` in `cwd`, under this wrapper, binary and options.
+    pub fn fdu(&self, cwd: &Path, args: &[OsString]) -> Run {
+        let mut argv = self.wrapper.clone();
+        argv.extend(self.fdu_wrapper.iter().cloned());
+        argv.push(
+            self.fdu_bin
+                .clone()
+                .unwrap_or_else(fdu_bin)
+                .into_os_string(),
+        );
+        argv.extend(self.fdu_opts.iter().cloned());
+        argv.extend(args.iter().cloned());
+        run_argv(&argv, cwd, &self.env)
+    }
+
+    /// Run GNU du with `args` in `cwd`, under this wrapper.
+    pub fn du(&self, cwd: &Path, args: &[OsString]) -> Run {
+        let mut argv = self.wrapper.clone();
+        argv.push(DU.into());
+        argv.extend(args.iter().cloned());
+        run_argv(&argv, cwd, &self.env)
+    }
+}
+
+/// As root, a [`How`] that runs both programs as nobody (setpriv), so that
+/// permissions apply; as anyone else, the default. `None` (after printing
+/// why) when that cannot be done.
+pub fn unprivileged_how(t: &Tree) -> Option<How> {
+    if !is_root() {
+        return Some(How::default());
+    }
+    if !have_tool("setpriv") {
+        eprintln!("SKIPPED: running as root and setpriv (util-linux) is not installed");
+        return None;
+    }
+    chmod(t.cwd(), 0o755);
+    // Named fdu, so that its messages say `fdu:` (they use argv[0]).
+    fs::create_dir_all(t.cwd().join("bin")).expect("mkdir bin");
+    chmod(&t.cwd().join("bin"), 0o755);
+    let bin: PathBuf = t.cwd().join("bin/fdu");
+    fs::copy(fdu_bin(), &bin).expect("copy the fdu binary");
+    chmod(&bin, 0o755);
+    let wrapper = oss(&[
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ]);
+    let mut probe = wrapper.clone();
+    probe.extend([
+        OsString::from("test"),
+        OsString::from("-x"),
+        bin.clone().into_os_string(),
+    ]);
+    if run_argv(&probe, t.cwd(), &[]).code != 0 {
+        eprintln!(
+            "SKIPPED: uid 65534 cannot reach {} (a parent directory is not world-searchable)",
+            t.cwd().display()
+        );
+        return None;
+    }
+    Some(How {
+        wrapper,
+        fdu_bin: Some(bin),
+        ..How::default()
+    })
+}
+
+/// du's `-0` records as (number, path); panics on a size that is not a
+/// number.
+pub fn numbered(out: &[u8]) -> Vec<(u64, Vec<u8>)> {
+    records(out, 0)
+        .into_iter()
+        .map(|l| {
+            let n = std::str::from_utf8(size_of(&l))
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_else(|| panic!("not a number: {}", show(&l)));
+            (n, path_of(&l).to_vec())
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
 // Named trees
 // ---------------------------------------------------------------------------
 

@@ -96,6 +96,16 @@ pub fn check_cli(args: &[OsString]) {
             if let Some(dups) = &config.dups {
                 assert!(dups.threads >= 1, "no hashing thread for {args:?}");
             }
+            // --top N has N >= 1 and prints du's lines; json and
+            // prometheus never end lines with NUL; a JSON tree has no -t.
+            use fdu::config::Format;
+            assert!(config.top.map_or(true, |n| n >= 1), "--top 0 for {args:?}");
+            if config.format != Format::Du {
+                assert!(config.top.is_none() && !config.null, "{args:?}");
+            }
+            if config.format == Format::Json && config.dups.is_none() {
+                assert_eq!(config.threshold, 0, "-t with --json for {args:?}");
+            }
         }
     }
 }
