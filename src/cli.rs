@@ -9,9 +9,10 @@ use fdu_platform::pin::{self, PinChoice, PinMode, Placement, Topology};
 use fdu_platform::BackendChoice;
 
 use crate::config::os_bytes;
-pub use crate::config::{default_threads, Config, DupsOptions, Io, Measure, TimeOptions};
+pub use crate::config::{default_threads, Config, DupsOptions, Io, Measure, TimeOptions, Toggle};
 use crate::diag::{self, ExitStatus};
 use crate::exclude::Exclude;
+use crate::output::progress::{Meter, Mode};
 use crate::output::stats::print_stats;
 use crate::scan::{Report, Scan};
 use crate::timefmt::TimeFormat;
@@ -127,6 +128,9 @@ pub fn command() -> Command {
                 .hide(true),
         )
         .arg(flag("stats").long("stats").help("after the scan, print counts, syscalls by kind and per-worker balance on stderr"))
+        // Progress on stderr (output::progress); the last of the two wins.
+        .arg(flag("progress").long("progress").help("show progress on stderr even when it is not a terminal (there: a plain line every 5 seconds); by default a line redrawn on a terminal after 1 second, not with -0 or --json"))
+        .arg(flag("no-progress").long("no-progress").help("show no progress"))
         .arg(flag("dups").long("dups").help("report files with equal contents (groups of paths) instead of sizes"))
         .arg(
             Arg::new("min-size")
@@ -836,6 +840,16 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     } else if paths.is_empty() {
         paths.push(b".".to_vec());
     }
+    // --progress, --no-progress: the last one wins.
+    let progress = match ["progress", "no-progress"]
+        .iter()
+        .filter_map(|id| last_index(&m, id).map(|i| (i, *id)))
+        .max()
+    {
+        Some((_, "progress")) => Toggle::On,
+        Some(_) => Toggle::Off,
+        None => Toggle::Auto,
+    };
     let dups = match dups_options(&m) {
         Ok(d) => d,
         Err(message) => return Parsed::Usage(message),
@@ -872,6 +886,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         paths,
         stats: flag(&m, "stats"),
         dups,
+        progress,
     }))
 }
 
@@ -965,18 +980,22 @@ pub fn run(config: &Config) -> ExitStatus {
     } else {
         ExitStatus::Ok
     };
+    // Progress on stderr while the scan runs, erased before the output.
+    let meter = Meter::start(Mode::for_config(config));
     if let Some(dups) = &config.dups {
-        return crate::dups::run(config, dups).max(list_status);
+        return crate::dups::run(config, dups, &meter).max(list_status);
     }
     let started = std::time::Instant::now();
     let report = if config.paths.is_empty() {
         Report::empty(config.backend, config.scan.separate_dirs)
     } else {
-        match Scan::from_config(config).run() {
-            Ok(report) => report,
+        let scan = Scan::from_config(config).errors(meter.errors());
+        match meter.run(&scan, crate::count::Count::new) {
+            Ok(ran) => Report::from(ran),
             Err(failed) => return crate::scan::report_failure(failed),
         }
     };
+    meter.finish();
     let failed = crate::output::du::print(config, &report.tree, crate::output::Stdout::new());
     if config.stats {
         print_stats(
@@ -1151,6 +1170,8 @@ fdu's own options:
         "ring-depth",
         "ring-workers",
         "stats",
+        "progress",
+        "no-progress",
         "dups",
         "min-size",
         "hardlinks",

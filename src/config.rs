@@ -74,6 +74,21 @@ pub struct Config {
     pub files0_from: Option<Vec<u8>>,
     /// Warnings to print before the scan (du's `warning: ...`).
     pub warnings: Vec<String>,
+    /// `--progress` / `--no-progress`, the last one given.
+    pub progress: Toggle,
+}
+
+/// An option with an on and an off switch, the last one given winning,
+/// and a default that depends on where the run is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Toggle {
+    /// Neither was given.
+    #[default]
+    Auto,
+    /// Turned on.
+    On,
+    /// Turned off.
+    Off,
 }
 
 /// How `--time` prints times: which one, and in which format.

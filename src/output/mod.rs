@@ -1,10 +1,12 @@
-//! Where reports go: standard output, with one policy for every report
+//! Where reports go (and, while a scan runs, its progress on stderr,
+//! [`progress`]): standard output, with one policy for every report
 //! (du's lines, `--dups`): written through a 64 KiB buffer; a reader that
 //! went away (`EPIPE`) ends the output quietly; any other write error is
 //! reported once, `write error: REASON`, and makes the exit status 1.
 use std::io::{self, Write};
 
 pub mod du;
+pub mod progress;
 pub mod stats;
 
 /// The process's standard output, as the reports write it.
