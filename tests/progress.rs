@@ -3,7 +3,7 @@
 //! stderr is not a terminal unless `--progress` asks, and then plain lines;
 //! nothing with `--no-progress`; errors intact under the bar; `--dups`'s
 //! stages. Small trees are slowed down with the test hook
-//! `FDU_TEST_PROGRESS_DELAY_MS` (each counted entry or hashed file sleeps),
+//! `FDU_TEST_PROGRESS_DELAY_MS` (each entry or hashed file takes that long),
 //! with `-j 1` so that the time a scan takes is known.
 mod common;
 

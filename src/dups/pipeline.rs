@@ -293,7 +293,7 @@ impl<'a> Worker<'a> {
         if let Some(t) = &mut self.tally {
             t.add(hash_field(stage as usize, false, false), 1);
             t.add(hash_field(stage as usize, false, true), bytes);
-            t.step();
+            t.step(1);
         }
     }
 
