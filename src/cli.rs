@@ -129,8 +129,8 @@ pub fn command() -> Command {
         )
         .arg(flag("stats").long("stats").help("after the scan, print counts, syscalls by kind and per-worker balance on stderr"))
         // Progress on stderr (output::progress); the last of the two wins.
-        .arg(flag("progress").long("progress").help("show progress on stderr even when it is not a terminal (there: a plain line every 5 seconds); by default a line redrawn on a terminal after 1 second, not with -0 or --json"))
-        .arg(flag("no-progress").long("no-progress").help("show no progress"))
+        .arg(flag("progress").long("progress").help("show progress on stderr: a line redrawn in place on a terminal, else a plain line every 5 seconds (default: only on a terminal, after 1 second, and not with -0 or --json)"))
+        .arg(flag("no-progress").long("no-progress").help("show no progress on stderr"))
         .arg(flag("dups").long("dups").help("report files with equal contents (groups of paths) instead of sizes"))
         .arg(
             Arg::new("min-size")
