@@ -17,7 +17,7 @@
 //! | [`timefmt`] | `--time` stamps in the local time zone, `--time-style` formats |
 //! | [`exclude`] | `--exclude` matching as du does it |
 //! | [`diag`] | one-line diagnostics and exit statuses |
-//! | [`output`] | the outputs (du's lines, `--stats`), standard output and its write-error policy |
+//! | [`output`] | the outputs (du's lines, `--stats`, progress on stderr while a scan runs), standard output and its write-error policy |
 //! | [`dups`] | `--dups`: duplicate files, found by size, then BLAKE3 |
 //!
 //! Every syscall is made by a backend of the `fdu-platform` crate; this

@@ -5,7 +5,7 @@
 //!  workers 1..=N (and the main thread, 0)       sampler thread (the binary's)
 //!  --------------------------------------       -----------------------------
 //!  Progress<V>::Visit::entry                    every 100 ms (bar) or 5 s (lines):
-//!    local entries += 1, blocks += st_blocks      sum the slots (relaxed loads)
+//!    own entries += 1, blocks += st_blocks        sum the slots (relaxed loads)
 //!    inner visitor's entry                        bar: after 1 s, redraw it (indicatif)
 //!  end_batch: slot[i].store(local) -- slots -->   lines: `fdu: progress: ...`
 //!  hashing workers (dups::pipeline)             Meter::finish: stop, join, erase the bar
@@ -64,8 +64,9 @@ pub const LINE_EVERY: Duration = Duration::from_secs(5);
 /// a meter that is on reads it.
 pub const DELAY_VAR: &str = "FDU_TEST_PROGRESS_DELAY_MS";
 
-/// Per-worker counters, `N` per worker, one cache line per worker: written
-/// by their worker only (see [`Tally`]), summed by the sampler.
+/// Per-worker counters, `N` per worker, each worker's on cache lines of
+/// their own (`CachePadded`): written by their worker only (see
+/// [`Tally`]), summed by the sampler.
 pub struct Counters<const N: usize> {
     slots: Box<[CachePadded<[AtomicU64; N]>]>,
     /// See [`DELAY_VAR`].
@@ -122,10 +123,11 @@ pub struct Tally<'c, const N: usize> {
 }
 
 impl<const N: usize> Tally<'_, N> {
-    /// Add `by` to field `field`, not yet published (see [`Tally::publish`]).
+    /// Set field `field` to `value` (a count kept elsewhere), not yet
+    /// published (see [`Tally::publish`]).
     #[inline]
-    pub fn bump(&mut self, field: usize, by: u64) {
-        self.local[field] += by;
+    pub fn set(&mut self, field: usize, value: u64) {
+        self.local[field] = value;
     }
 
     /// Store every field to the slot; returns how much `field` grew since
@@ -202,7 +204,9 @@ impl<V: Visitor> Visitor for Progress<V> {
 
     fn worker(&self, index: usize) -> Self::Worker<'_> {
         Counted {
+            entries: 0,
             inner: self.inner.worker(index),
+            blocks: 0,
             tally: self.counters.tally(index),
         }
     }
@@ -217,16 +221,21 @@ impl<V: Visitor> Visitor for Progress<V> {
 /// Counts are published at the end of each batch (at most
 /// [`crate::walk::BATCH`] entries of one directory, and after each path
 /// argument): per entry, two adds to the worker's own memory.
+// In declaration order, the two counts apart: side by side, the compiler
+// pairs their adds into vector instructions, three times as many.
+#[repr(C)]
 pub struct Counted<'v, W> {
+    entries: u64,
     inner: W,
+    blocks: u64,
     tally: Tally<'v, SCAN_FIELDS>,
 }
 
 impl<W> Counted<'_, W> {
     #[inline]
     fn count(&mut self, meta: &Meta) {
-        self.tally.bump(ENTRIES, 1);
-        self.tally.bump(BLOCKS, meta.blocks);
+        self.entries += 1;
+        self.blocks += meta.blocks;
     }
 }
 
@@ -247,6 +256,8 @@ impl<W: Visit> Visit for Counted<'_, W> {
     #[inline]
     fn end_batch(&mut self) {
         self.inner.end_batch();
+        self.tally.set(ENTRIES, self.entries);
+        self.tally.set(BLOCKS, self.blocks);
         let entries = self.tally.publish(ENTRIES);
         self.tally.step(entries);
     }
@@ -599,8 +610,8 @@ mod tests {
         // Past the last slot: shares it.
         counters.tally(7).add(ENTRIES, 5);
         assert_eq!(counters.sum(), [7, 8]);
-        // Bumped, then published at once.
-        a.bump(ENTRIES, 3);
+        // Set, then published at once.
+        a.set(ENTRIES, 5);
         assert_eq!(counters.sum(), [7, 8]);
         assert_eq!(a.publish(ENTRIES), 3);
         assert_eq!(counters.sum(), [10, 8]);
