@@ -10,10 +10,11 @@ use fdu_platform::BackendChoice;
 
 use crate::config::os_bytes;
 pub use crate::config::{
-    default_threads, Config, DupsOptions, ExportOptions, Format, Io, Measure, TimeOptions,
+    default_threads, Config, DupsOptions, ExportOptions, Format, Io, Measure, TimeOptions, Toggle,
 };
 use crate::diag::{self, ExitStatus};
 use crate::exclude::Exclude;
+use crate::output::progress::{Meter, Mode};
 use crate::output::stats::print_stats;
 use crate::scan::{Report, Scan};
 use crate::timefmt::TimeFormat;
@@ -129,6 +130,9 @@ pub fn command() -> Command {
                 .hide(true),
         )
         .arg(flag("stats").long("stats").help("after the scan, print counts, syscalls by kind and per-worker balance on stderr"))
+        // Progress on stderr (output::progress); the last of the two wins.
+        .arg(flag("progress").long("progress").help("show progress on stderr: a line redrawn in place on a terminal, else a plain line every 5 seconds (default: only on a terminal, after 1 second, and not with -0 or --json)"))
+        .arg(flag("no-progress").long("no-progress").help("show no progress on stderr"))
         .arg(flag("dups").long("dups").help("report files with equal contents (groups of paths) instead of sizes"))
         .arg(
             Arg::new("min-size")
@@ -869,6 +873,16 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     } else if paths.is_empty() {
         paths.push(b".".to_vec());
     }
+    // --progress, --no-progress: the last one wins.
+    let progress = match ["progress", "no-progress"]
+        .iter()
+        .filter_map(|id| last_index(&m, id).map(|i| (i, *id)))
+        .max()
+    {
+        Some((_, "progress")) => Toggle::On,
+        Some(_) => Toggle::Off,
+        None => Toggle::Auto,
+    };
     let mut dups = match dups_options(&m) {
         Ok(d) => d,
         Err(message) => return Parsed::Usage(message),
@@ -925,6 +939,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         import,
         format,
         top,
+        progress,
     }))
 }
 
@@ -1134,11 +1149,13 @@ pub fn run(config: &Config) -> ExitStatus {
     } else {
         ExitStatus::Ok
     };
+    // Progress on stderr while the scan runs, erased before the output.
+    let meter = Meter::start(Mode::for_config(config));
     if let Some(dups) = &config.dups {
-        return crate::dups::run(config, dups).max(list_status);
+        return crate::dups::run(config, dups, &meter).max(list_status);
     }
     if let Some(export) = &config.export {
-        return crate::output::ncdu::run(config, export);
+        return crate::output::ncdu::run(config, export, &meter);
     }
     let started = std::time::Instant::now();
     let report = if let Some(file) = &config.import {
@@ -1149,11 +1166,13 @@ pub fn run(config: &Config) -> ExitStatus {
     } else if config.paths.is_empty() {
         Report::empty(config.backend, config.scan.separate_dirs)
     } else {
-        match Scan::from_config(config).run() {
-            Ok(report) => report,
+        let scan = Scan::from_config(config).errors(meter.errors());
+        match meter.run(&scan, crate::count::Count::new) {
+            Ok(ran) => Report::from(ran),
             Err(failed) => return crate::scan::report_failure(failed),
         }
     };
+    meter.finish();
     let failed = crate::output::print(
         config,
         &report,
@@ -1333,6 +1352,8 @@ fdu's own options:
         "ring-depth",
         "ring-workers",
         "stats",
+        "progress",
+        "no-progress",
         "dups",
         "min-size",
         "hardlinks",

@@ -114,6 +114,21 @@ pub struct Config {
     /// `--top N`: only the N largest of the lines du would print, largest
     /// first.
     pub top: Option<usize>,
+    /// `--progress` / `--no-progress`, the last one given.
+    pub progress: Toggle,
+}
+
+/// An option with an on and an off switch, the last one given winning,
+/// and a default that depends on where the run is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Toggle {
+    /// Neither was given.
+    #[default]
+    Auto,
+    /// Turned on.
+    On,
+    /// Turned off.
+    Off,
 }
 
 /// `-o FILE`: an export in ncdu's JSON format.

@@ -255,6 +255,14 @@ pub trait ErrorSink: Sync {
     fn error(&self, error: &ScanError);
 }
 
+/// Where other messages of a run go as they happen (`PROGRAM: MESSAGE`,
+/// one line each, from any thread): [`Stderr`] writes them; a progress
+/// display prints them around itself.
+pub trait Messages: Sync {
+    /// One message, without the program name.
+    fn report(&self, message: &str);
+}
+
 /// The default sink: du's line on stderr, one write per error.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Stderr;
@@ -262,6 +270,12 @@ pub struct Stderr;
 impl ErrorSink for Stderr {
     fn error(&self, error: &ScanError) {
         report(&error.message());
+    }
+}
+
+impl Messages for Stderr {
+    fn report(&self, message: &str) {
+        report(message);
     }
 }
 

@@ -18,7 +18,7 @@
 //! | [`exclude`] | `--exclude` matching as du does it |
 //! | [`import`] | `-f`: a report from an export, counted by du's rules |
 //! | [`diag`] | one-line diagnostics and exit statuses |
-//! | [`output`] | the outputs (du's lines, `--top`, `--format json`/`prometheus`, the `-o` export, `--stats`), standard output and its write-error policy |
+//! | [`output`] | the outputs (du's lines, `--top`, `--format json`/`prometheus`, the `-o` export, `--stats`, progress on stderr while a scan runs), standard output and its write-error policy |
 //! | [`dups`] | `--dups`: duplicate files, found by size, then BLAKE3 |
 //! | [`export`] | ncdu's JSON export format: its entries, and a streaming reader |
 //!

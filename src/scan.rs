@@ -84,6 +84,18 @@ impl Report {
     }
 }
 
+impl From<Ran<Tree>> for Report {
+    /// The report of a scan with du's count ([`Count`], alone or wrapped).
+    fn from(ran: Ran<Tree>) -> Report {
+        Report {
+            tree: ran.result,
+            outcome: ran.outcome,
+            ran: ran.ran,
+            ring: ran.ring,
+        }
+    }
+}
+
 /// A scan with any visitor: what [`Scan::run_with`] gives.
 pub struct Ran<T> {
     /// What the visitor's finish made of its workers.
@@ -179,13 +191,7 @@ impl Scan {
 
     /// Run du's count: the tree of retained nodes and their totals.
     pub fn run(&self) -> Result<Report, ScanFailed> {
-        let ran = self.run_with(Count::new)?;
-        Ok(Report {
-            tree: ran.result,
-            outcome: ran.outcome,
-            ran: ran.ran,
-            ring: ran.ring,
-        })
+        self.run_with(Count::new).map(Report::from)
     }
 
     /// Run with the visitor `make` builds (it may look at the options and

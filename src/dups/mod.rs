@@ -24,6 +24,7 @@ use fdu_platform::content::FeedPlan;
 use crate::config::Config;
 pub use crate::config::{DupsOptions, Io};
 use crate::diag::ExitStatus;
+use crate::output::progress::Meter;
 use crate::scan::{Ran, Scan};
 use collect::{Collector, Files};
 use pipeline::Settings;
@@ -36,10 +37,11 @@ pub const WINDOW: usize = 1 << 20;
 /// `pread` buffer of each hashing thread.
 pub const BUFFER: usize = 256 << 10;
 
-/// Scan, hash and report; returns the exit status.
-pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
+/// Scan, hash and report, with progress on `meter` (finished before the
+/// report is printed); returns the exit status.
+pub fn run(config: &Config, dups: &DupsOptions, meter: &Meter) -> ExitStatus {
     let started = std::time::Instant::now();
-    let scanned = match scan_files(config, dups) {
+    let scanned = match scan_files(config, dups, meter) {
         Ok(scanned) => scanned,
         Err(status) => return status,
     };
@@ -58,8 +60,11 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
         },
         buffer: BUFFER,
         pause_at: std::env::var_os("FDU_TEST_PAUSE_HASHING").map(crate::config::os_bytes),
+        messages: meter.messages(),
+        progress: meter.hashing(dups.threads),
     };
     let hashed = pipeline::find(files, groups, &settings);
+    meter.finish();
     let errors = outcome.errors + hashed.stats.errors;
     let report = Report::new(files, hashed.groups, dups.hardlinks, errors);
 
@@ -109,8 +114,13 @@ pub fn run(config: &Config, dups: &DupsOptions) -> ExitStatus {
 }
 
 /// The scan with the collector, on the configured backend.
-fn scan_files(config: &Config, dups: &DupsOptions) -> Result<Ran<Files>, ExitStatus> {
-    Scan::from_config(config)
-        .run_with(|_, _| Collector::new(dups.min_size, dups.hardlinks))
+fn scan_files(
+    config: &Config,
+    dups: &DupsOptions,
+    meter: &Meter,
+) -> Result<Ran<Files>, ExitStatus> {
+    let scan = Scan::from_config(config).errors(meter.errors());
+    meter
+        .run(&scan, |_, _| Collector::new(dups.min_size, dups.hardlinks))
         .map_err(crate::scan::report_failure)
 }

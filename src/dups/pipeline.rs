@@ -37,7 +37,7 @@
 use std::io::BufRead;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use blake3::hazmat::{
@@ -47,7 +47,8 @@ use fdu_platform::content::{Content, FeedPlan, ReadError};
 use fdu_platform::Errno;
 
 use super::collect::Files;
-use crate::diag;
+use crate::diag::{self, Messages};
+use crate::output::progress::{hash_field, Counters, Tally, HASH_FIELDS};
 
 /// Bytes hashed by the head stage. Larger than fclones' 4 KiB: most files
 /// in a typical tree are smaller than this, and for them one read does
@@ -70,8 +71,8 @@ const EMFILE_TRIES: u32 = 100;
 const _: () = assert!(HEAD % blake3::CHUNK_LEN as u64 == 0);
 const _: () = assert!((HEAD / blake3::CHUNK_LEN as u64).is_power_of_two());
 
-/// How to read and how many threads.
-#[derive(Clone, Debug)]
+/// How to read and how many threads, and where to tell what happens.
+#[derive(Clone)]
 pub struct Settings {
     /// Hashing threads.
     pub threads: usize,
@@ -82,6 +83,33 @@ pub struct Settings {
     /// Test hook: stop before the last read of the file with this path,
     /// until a line arrives on stdin (see `FDU_TEST_PAUSE_HASHING`).
     pub pause_at: Option<Vec<u8>>,
+    /// Where unreadable and changed files are reported (`diag::Stderr`,
+    /// or around a progress bar).
+    pub messages: Arc<dyn Messages + Send>,
+    /// Progress counters: slot 0 gets the head stage's plan, slot `i` the
+    /// files and bytes hashing worker `i` (1..=threads) read and learns
+    /// it will read (see `crate::output::progress::hash_field`).
+    pub progress: Option<Arc<Counters<HASH_FIELDS>>>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("threads", &self.threads)
+            .field("plan", &self.plan)
+            .field("buffer", &self.buffer)
+            .field("pause_at", &self.pause_at)
+            .field("progress", &self.progress.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The stages, as `crate::output::progress::STAGES` names them.
+#[derive(Clone, Copy)]
+enum Stage {
+    Head = 0,
+    Tail = 1,
+    Full = 2,
 }
 
 /// Files of equal contents: two or more inodes.
@@ -163,10 +191,25 @@ pub fn find(files: &Files, mut groups: Vec<Range<usize>>, settings: &Settings) -
     let free = usize::try_from(free).unwrap_or(usize::MAX);
     let threads = settings.threads.max(1).min(free.max(1));
     let spare = Spare(AtomicUsize::new(free.saturating_sub(threads)));
+    if let Some(progress) = &settings.progress {
+        // Every file is read by the head stage: its plan is known now.
+        let mut plan = progress.tally(0);
+        for r in &groups {
+            let head = files.all()[r.start].size.min(HEAD);
+            plan.add(
+                hash_field(Stage::Head as usize, true, false),
+                r.len() as u64,
+            );
+            plan.add(
+                hash_field(Stage::Head as usize, true, true),
+                head * r.len() as u64,
+            );
+        }
+    }
     let next = AtomicUsize::new(0);
     let done = Mutex::new(Hashed::default());
-    let work = || {
-        let mut worker = Worker::new(files, settings, &spare);
+    let work = |index: usize| {
+        let mut worker = Worker::new(files, settings, &spare, index);
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(range) = groups.get(i) else { break };
@@ -184,11 +227,12 @@ pub fn find(files: &Files, mut groups: Vec<Range<usize>>, settings: &Settings) -
         // The workers run as pool jobs, so update_rayon's halves can be
         // taken by a thread whose worker has run out of groups.
         Ok(pool) => pool.scope(|s| {
-            for _ in 0..threads {
-                s.spawn(|_| work());
+            for index in 1..=threads {
+                let work = &work;
+                s.spawn(move |_| work(index));
             }
         }),
-        Err(_) => work(),
+        Err(_) => work(1),
     }
     let mut hashed = done.into_inner().unwrap_or_else(|p| p.into_inner());
     hashed.stats.threads = threads;
@@ -217,10 +261,12 @@ struct Worker<'a> {
     path: Vec<u8>,
     found: Vec<Found>,
     stats: StageStats,
+    /// This worker's progress slot, when progress is shown.
+    tally: Option<Tally<'a, HASH_FIELDS>>,
 }
 
 impl<'a> Worker<'a> {
-    fn new(files: &'a Files, settings: &'a Settings, spare: &'a Spare) -> Worker<'a> {
+    fn new(files: &'a Files, settings: &'a Settings, spare: &'a Spare, index: usize) -> Worker<'a> {
         Worker {
             files,
             settings,
@@ -229,6 +275,25 @@ impl<'a> Worker<'a> {
             path: Vec::new(),
             found: Vec::new(),
             stats: StageStats::default(),
+            tally: settings.progress.as_ref().map(|p| p.tally(index)),
+        }
+    }
+
+    /// For progress: `files` more files of `bytes` each will be read by
+    /// `stage`.
+    fn plan(&mut self, stage: Stage, files: usize, bytes: u64) {
+        if let Some(t) = &mut self.tally {
+            t.add(hash_field(stage as usize, true, false), files as u64);
+            t.add(hash_field(stage as usize, true, true), files as u64 * bytes);
+        }
+    }
+
+    /// For progress: `stage` read a file's `bytes`.
+    fn read(&mut self, stage: Stage, bytes: u64) {
+        if let Some(t) = &mut self.tally {
+            t.add(hash_field(stage as usize, false, false), 1);
+            t.add(hash_field(stage as usize, false, true), bytes);
+            t.step(1);
         }
     }
 
@@ -255,11 +320,13 @@ impl<'a> Worker<'a> {
                 continue;
             }
             let head = heads[0].key;
+            self.plan(Stage::Tail, heads.len(), (size - HEAD).min(TAIL));
             for c in heads.iter_mut() {
                 self.tail(c, size, keep_open);
             }
             for tails in runs(heads) {
                 let tails = &mut heads[tails];
+                self.plan(Stage::Full, tails.len(), size - HEAD);
                 for c in tails.iter_mut() {
                     self.full(c, size, &head);
                 }
@@ -282,6 +349,7 @@ impl<'a> Worker<'a> {
         }
         self.stats.head.0 += 1;
         self.stats.head.1 += len as u64;
+        self.read(Stage::Head, len as u64);
         if size <= HEAD {
             // That was the whole file: check it did not change meanwhile.
             c.key = *blake3::hash(&self.buf[..len]).as_bytes();
@@ -306,6 +374,7 @@ impl<'a> Worker<'a> {
         }
         self.stats.tail.0 += 1;
         self.stats.tail.1 += len as u64;
+        self.read(Stage::Tail, len as u64);
         c.key = *blake3::hash(&self.buf[..len]).as_bytes();
         if !keep_open {
             c.file = None;
@@ -330,6 +399,7 @@ impl<'a> Worker<'a> {
         }
         self.stats.full.0 += 1;
         self.stats.full.1 += size - HEAD;
+        self.read(Stage::Full, size - HEAD);
         if self.check_unchanged(c) {
             c.key = *resume.finalize().as_bytes();
         }
@@ -388,9 +458,10 @@ impl<'a> Worker<'a> {
         self.stats.errors += 1;
         self.files.write_path(c.inode as usize, &mut self.path);
         let path = diag::quote(&self.path);
+        let messages = &self.settings.messages;
         match e {
-            ReadError::Io(e) => diag::report(&format!("cannot read {path}: {e}")),
-            ReadError::Changed => diag::report(&format!("{path}: file changed as we read it")),
+            ReadError::Io(e) => messages.report(&format!("cannot read {path}: {e}")),
+            ReadError::Changed => messages.report(&format!("{path}: file changed as we read it")),
         }
     }
 
@@ -409,7 +480,8 @@ impl<'a> Worker<'a> {
         };
         self.files.write_path(c.inode as usize, &mut self.path);
         if at == self.path {
-            diag::report(&format!("test: paused at {}", diag::quote(&self.path)));
+            let message = format!("test: paused at {}", diag::quote(&self.path));
+            self.settings.messages.report(&message);
             let mut line = String::new();
             let _ = std::io::stdin().lock().read_line(&mut line);
         }

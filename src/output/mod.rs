@@ -1,9 +1,10 @@
 //! The outputs, one module each (du's lines, `--top`, `--format
-//! json`/`prometheus`, the `-o` export, `--stats`), and where they go:
-//! standard output, with one policy for every report (the outputs and
-//! `--dups`): written through a 64 KiB buffer; a reader that went away
-//! (`EPIPE`) ends the output quietly; any other write error is reported
-//! once, `write error: REASON`, and makes the exit status 1.
+//! json`/`prometheus`, the `-o` export, `--stats`, and while a scan runs
+//! its progress on stderr, [`progress`]), and where they go: standard
+//! output, with one policy for every report (the outputs and `--dups`):
+//! written through a 64 KiB buffer; a reader that went away (`EPIPE`) ends
+//! the output quietly; any other write error is reported once, `write
+//! error: REASON`, and makes the exit status 1.
 use std::io::{self, Write};
 use std::time::{Duration, SystemTime};
 
@@ -14,6 +15,7 @@ use crate::tree::TimeKind;
 pub mod du;
 pub mod json;
 pub mod ncdu;
+pub mod progress;
 pub mod prometheus;
 pub mod stats;
 pub mod top;

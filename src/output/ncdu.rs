@@ -36,6 +36,7 @@ use fdu_platform::{Kind, Meta};
 
 use crate::config::{Config, ExportOptions};
 use crate::diag::{self, ExitStatus, Failed, ScanError};
+use crate::output::progress::Meter;
 use crate::scan::Scan;
 use crate::visit::{Skipped, Step, Visit, Visitor};
 use crate::walk::DirRef;
@@ -558,7 +559,7 @@ impl Stitch {
 /// FILE is written whole or not at all: the export goes to a temporary
 /// file beside it, renamed over FILE once complete. Entries that could not
 /// be read are reported and marked in the export, and make the status 1.
-pub fn run(config: &Config, export: &ExportOptions) -> ExitStatus {
+pub fn run(config: &Config, export: &ExportOptions, meter: &Meter) -> ExitStatus {
     let started = std::time::Instant::now();
     let to_stdout = export.file == b"-";
     let target = crate::walk::os_path(&export.file).to_path_buf();
@@ -585,10 +586,12 @@ pub fn run(config: &Config, export: &ExportOptions) -> ExitStatus {
             }
         }
     }
-    let ran = match Scan::from_config(config).run_with(|_, _| Export::new(export.extended, &dir)) {
+    let scan = Scan::from_config(config).errors(meter.errors());
+    let ran = match meter.run(&scan, |_, _| Export::new(export.extended, &dir)) {
         Ok(ran) => ran,
         Err(failed) => return crate::scan::report_failure(failed),
     };
+    meter.finish();
     let stitch = ran.result;
     let mut status = if ran.outcome.errors > 0 {
         ExitStatus::Partial
