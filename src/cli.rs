@@ -899,7 +899,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     if let Some(dups) = &mut dups {
         dups.json = format == Format::Json;
     }
-    let depth_given = m.value_source("max-depth") == Some(clap::parser::ValueSource::CommandLine);
+    let depth_given = given(&m, "max-depth");
     if format != Format::Du && !depth_given && !all {
         max_depth = 0;
     }
@@ -943,10 +943,38 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     }))
 }
 
+/// The options that shape du's lines: they do not apply where no line is
+/// printed (`--dups`, `-o`).
+const LINE_SHAPERS: &[(&str, &str)] = &[
+    ("separate-dirs", "--separate-dirs"),
+    ("threshold", "--threshold"),
+    ("time", "--time"),
+    ("summarize", "--summarize"),
+    ("max-depth", "--max-depth"),
+    ("all", "--all"),
+    ("total", "--total"),
+    ("null", "--null"),
+    ("top", "--top"),
+];
+
+/// The first option of `lists` given on the command line: its name.
+fn first_given(m: &ArgMatches, lists: &[&[(&str, &'static str)]]) -> Option<&'static str> {
+    lists
+        .iter()
+        .flat_map(|list| list.iter())
+        .find(|(id, _)| given(m, id))
+        .map(|&(_, name)| name)
+}
+
+/// Whether option `id` was given on the command line (not defaulted).
+fn given(m: &ArgMatches, id: &str) -> bool {
+    m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+}
+
 /// `-f FILE`, or a usage error: a report from an export takes no operand,
 /// and what only a scan can do does not apply to it.
 fn import_options(m: &ArgMatches, paths: &[Vec<u8>]) -> Result<Option<Vec<u8>>, String> {
-    let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    let given = |id: &str| given(m, id);
     let Some(file) = m.get_one::<OsString>("input-file") else {
         return Ok(None);
     };
@@ -980,7 +1008,7 @@ fn export_options(
     paths: &[Vec<u8>],
     files0: bool,
 ) -> Result<Option<ExportOptions>, String> {
-    let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    let given = |id: &str| given(m, id);
     let Some(file) = m.get_one::<OsString>("output") else {
         return match given("extended") {
             true => Err("--extended requires -o".to_string()),
@@ -993,20 +1021,8 @@ fn export_options(
     if files0 || paths.len() != 1 {
         return Err("-o exports one directory: give exactly one FILE operand".to_string());
     }
-    let printed = [
-        ("separate-dirs", "--separate-dirs"),
-        ("threshold", "--threshold"),
-        ("time", "--time"),
-        ("summarize", "--summarize"),
-        ("max-depth", "--max-depth"),
-        ("all", "--all"),
-        ("total", "--total"),
-        ("null", "--null"),
-        ("json", "--json"),
-        ("format", "--format"),
-        ("top", "--top"),
-    ];
-    if let Some((_, name)) = printed.iter().find(|(id, _)| given(id)) {
+    let export_misfits = [("json", "--json"), ("format", "--format")];
+    if let Some(name) = first_given(m, &[LINE_SHAPERS, &export_misfits]) {
         return Err(format!("{name} does not apply to -o"));
     }
     Ok(Some(ExportOptions {
@@ -1020,7 +1036,7 @@ fn export_options(
 /// node left out would take its children with it), machine-readable
 /// outputs have no `-0` and no `--top`, `--dups` has no Prometheus output.
 fn output_options(m: &ArgMatches, dups: bool) -> Result<(Format, Option<usize>), String> {
-    let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    let given = |id: &str| given(m, id);
     let json = flag(m, "json");
     let format = match m
         .get_many::<String>("format")
@@ -1066,27 +1082,15 @@ fn output_options(m: &ArgMatches, dups: bool) -> Result<(Format, Option<usize>),
 /// the options that shape du's lines do not apply to it.
 fn dups_options(m: &ArgMatches) -> Result<Option<DupsOptions>, String> {
     let own = [("min-size", "--min-size"), ("hardlinks", "--hardlinks")];
-    let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    let given = |id: &str| given(m, id);
     if !flag(m, "dups") {
         return match own.iter().find(|(id, _)| given(id)) {
             Some((_, name)) => Err(format!("{name} requires --dups")),
             None => Ok(None),
         };
     }
-    let sized = [
-        ("separate-dirs", "--separate-dirs"),
-        ("threshold", "--threshold"),
-        ("time", "--time"),
-        ("summarize", "--summarize"),
-        ("max-depth", "--max-depth"),
-        ("all", "--all"),
-        ("total", "--total"),
-        ("inodes", "--inodes"),
-        ("count-links", "--count-links"),
-        ("null", "--null"),
-        ("top", "--top"),
-    ];
-    if let Some((_, name)) = sized.iter().find(|(id, _)| given(id)) {
+    let dups_misfits = [("inodes", "--inodes"), ("count-links", "--count-links")];
+    if let Some(name) = first_given(m, &[LINE_SHAPERS, &dups_misfits]) {
         return Err(format!("{name} does not apply to --dups"));
     }
     let min_size = match m.get_one::<String>("min-size") {

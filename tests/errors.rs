@@ -3,7 +3,6 @@
 //! NUL-terminated output.
 mod common;
 
-use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -183,48 +182,6 @@ fn dangling_symlink_under_dereference() {
     f.finish("dangling symlinks under -L");
 }
 
-/// As root, run both programs as nobody (setpriv), or permissions are moot.
-fn unprivileged(t: &Tree) -> Option<How> {
-    if !is_root() {
-        return Some(How::default());
-    }
-    if !have_tool("setpriv") {
-        eprintln!("SKIPPED: running as root and setpriv (util-linux) is not installed");
-        return None;
-    }
-    chmod(t.cwd(), 0o755);
-    // Named fdu, so that its messages say `fdu:` (they use argv[0]).
-    std::fs::create_dir_all(t.cwd().join("bin")).expect("mkdir bin");
-    chmod(&t.cwd().join("bin"), 0o755);
-    let bin: PathBuf = t.cwd().join("bin/fdu");
-    std::fs::copy(fdu_bin(), &bin).expect("copy the fdu binary");
-    chmod(&bin, 0o755);
-    let wrapper = oss(&[
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-    ]);
-    let mut probe = wrapper.clone();
-    probe.extend([
-        OsString::from("test"),
-        OsString::from("-x"),
-        bin.clone().into_os_string(),
-    ]);
-    if run_argv(&probe, t.cwd(), &[]).code != 0 {
-        eprintln!(
-            "SKIPPED: uid 65534 cannot reach {} (a parent directory is not world-searchable)",
-            t.cwd().display()
-        );
-        return None;
-    }
-    Some(How {
-        wrapper,
-        fdu_bin: Some(bin),
-        ..How::default()
-    })
-}
-
 #[test]
 fn unreadable_directory() {
     let t = Tree::new();
@@ -250,7 +207,7 @@ fn unreadable_directory() {
     chmod(&t.p("t/locked"), 0o000);
     chmod(&t.p("t/ok/sub/locked2"), 0o000);
     chmod(&t.p("t/noexec"), 0o644); // names readable, entries not reachable
-    let Some(base) = unprivileged(&t) else {
+    let Some(base) = unprivileged_how(&t) else {
         return;
     };
     let mut f = Failures::default();

@@ -4,29 +4,8 @@ mod common;
 
 use common::*;
 
-/// Hard links within and across directories, a symlink, a sparse file, a
-/// name that is not UTF-8, nesting, an empty directory, a wide directory.
 fn tree() -> Tree {
-    let t = Tree::new();
-    t.mkdir("t/a/deep/deeper");
-    t.mkdir("t/b");
-    t.mkdir("t/empty");
-    t.mkdir("t/wide");
-    t.file("t/a/one", 5000);
-    t.file("t/a/deep/two", 100);
-    t.file("t/a/deep/deeper/three", 70000);
-    t.hardlink("t/a/one", "t/b/one-again");
-    t.hardlink("t/a/one", "t/a/deep/one-here");
-    t.hardlink("t/a/deep/two", "t/b/two-again");
-    t.symlink("../a/one", "t/b/link");
-    t.file("t/b/quote\"back\\slash", 10);
-    t.file(b"t/b/n\xffo", 1);
-    let sparse = std::fs::File::create(t.p("t/b/sparse")).expect("create");
-    sparse.set_len(1 << 20).expect("truncate");
-    for i in 0..600 {
-        t.file(format!("t/wide/f{i:04}"), i % 9 * 300);
-    }
-    t
+    export_tree()
 }
 
 const OPTION_SETS: &[&[&str]] = &[

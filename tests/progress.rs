@@ -270,34 +270,8 @@ fn no_progress_and_machine_output_print_nothing_on_a_terminal() {
 /// binary to run (a copy nobody may run) and the wrapper, or `None` to
 /// skip.
 fn unprivileged(t: &Tree) -> Option<(PathBuf, Vec<OsString>)> {
-    if !is_root() {
-        return Some((fdu_bin(), Vec::new()));
-    }
-    if !have_tool("setpriv") {
-        eprintln!("SKIPPED: running as root and setpriv (util-linux) is not installed");
-        return None;
-    }
-    chmod(t.cwd(), 0o755);
-    std::fs::create_dir_all(t.cwd().join("bin")).expect("mkdir bin");
-    chmod(&t.cwd().join("bin"), 0o755);
-    // Named fdu, so that its messages say `fdu:` (they use argv[0]).
-    let bin = t.cwd().join("bin/fdu");
-    std::fs::copy(fdu_bin(), &bin).expect("copy the fdu binary");
-    chmod(&bin, 0o755);
-    let wrapper = oss(&[
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-    ]);
-    let mut probe = wrapper.clone();
-    probe.extend(oss(&["test", "-x"]));
-    probe.push(bin.clone().into_os_string());
-    if run_argv(&probe, t.cwd(), &[]).code != 0 {
-        eprintln!("SKIPPED: uid 65534 cannot reach {}", t.cwd().display());
-        return None;
-    }
-    Some((bin, wrapper))
+    let how = unprivileged_how(t)?;
+    Some((how.fdu_bin.unwrap_or_else(fdu_bin), how.wrapper))
 }
 
 #[test]

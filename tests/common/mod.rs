@@ -1058,3 +1058,39 @@ pub fn named(name: &str) -> Tree {
         other => panic!("no tree named {other}"),
     }
 }
+
+/// A tree with what an export must carry and give back (tests/export.rs,
+/// tests/import.rs): hard links within and across directories, a
+/// symlink, a FIFO, a sparse file, a name that is not UTF-8, names that
+/// need escaping, an empty directory, and a directory of more than one
+/// stat batch.
+#[allow(dead_code)]
+pub fn export_tree() -> Tree {
+    let t = Tree::new();
+    t.mkdir("t/a/deep/deeper");
+    t.mkdir("t/b");
+    t.mkdir("t/empty");
+    t.mkdir("t/wide");
+    t.file("t/a/one", 5000);
+    t.file("t/a/deep/two", 100);
+    t.file("t/a/deep/deeper/three", 70000);
+    t.hardlink("t/a/one", "t/b/one-again");
+    t.hardlink("t/a/one", "t/a/one-here");
+    t.hardlink("t/a/one", "t/a/deep/one-too");
+    t.hardlink("t/a/deep/two", "t/b/two-again");
+    t.symlink("../a/one", "t/b/link");
+    t.file("t/b/quote\"back\\slash", 10);
+    t.file("t/b/line\nbreak", 10);
+    t.file(b"t/b/n\xffo", 1);
+    let sparse = fs::File::create(t.p("t/b/sparse")).expect("create");
+    sparse.set_len(1 << 20).expect("truncate");
+    let made = Command::new("mkfifo")
+        .arg(t.p("t/b/fifo"))
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    for i in 0..700 {
+        t.file(format!("t/wide/f{i:04}"), i % 9 * 300);
+    }
+    t
+}
