@@ -327,3 +327,37 @@ fn set_mode(path: &Path, mode: u32) {
 fn chmod_r(path: &Path, mode: u32) {
     set_mode(path, mode);
 }
+
+#[test]
+fn a_spilling_export_is_whole_under_a_small_descriptor_limit() {
+    if !have_tool("prlimit") {
+        eprintln!("SKIPPED: prlimit (util-linux) is not installed");
+        return;
+    }
+    // More than the 1 MiB a worker keeps before spilling, with one worker.
+    let t = Tree::new();
+    for d in 0..20 {
+        t.mkdir(format!("t/d{d:02}"));
+        for f in 0..1000 {
+            t.file(format!("t/d{d:02}/a-file-with-a-much-longer-name-{f:05}"), 1);
+        }
+    }
+    let whole = export(&t, &["-j", "1", "t"]);
+    assert!(
+        whole.len() > (1 << 20) + (64 << 10),
+        "{} bytes: too small to spill",
+        whole.len()
+    );
+    for limit in ["--nofile=8", "--nofile=12"] {
+        for threads in ["1", "4"] {
+            let argv: Vec<std::ffi::OsString> =
+                ["prlimit".into(), limit.into(), fdu_bin().into_os_string()]
+                    .into_iter()
+                    .chain(oss(&["-o", "-", "-j", threads, "t"]))
+                    .collect();
+            let run = run_argv(&argv, t.cwd(), &[]);
+            assert_eq!(run.code, 0, "{}: {}", run.cmd, run.err_text());
+            assert!(body(&run.stdout) == body(&whole), "{} differs", run.cmd);
+        }
+    }
+}

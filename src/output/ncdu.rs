@@ -20,7 +20,8 @@
 //! `"read_error":true`. `-e` adds `uid`, `gid`, `mode` and `mtime`.
 //!
 //! Each worker formats the non-directory entries it stats into its own
-//! buffer, spilled to an unnamed temporary file past [`SPILL_AT`] bytes,
+//! buffer, spilled past [`SPILL_AT`] bytes to one unnamed temporary file
+//! (opened before the walk, so the descriptor budget counts it),
 //! as one fragment per batch of a directory's listing; directories are
 //! kept as records (name and stat). When the walk is over, the export is
 //! stitched together: each directory's record, its fragments in listing
@@ -31,6 +32,7 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use fdu_platform::{Kind, Meta};
 
@@ -47,12 +49,20 @@ pub const SPILL_AT: usize = 1 << 20;
 /// Bits of a directory id that number it in its worker's list.
 const INDEX_BITS: u32 = 40;
 
-/// The export visitor: shared settings, and where temporary files go.
+/// The export visitor: shared settings, and the temporary file every
+/// worker spills to.
 pub struct Export {
     /// `-e`: `uid`, `gid`, `mode`, `mtime` on every entry.
     extended: bool,
-    /// Where workers spill their buffers.
-    spill_dir: PathBuf,
+    spill: Mutex<Spill>,
+}
+
+/// The shared temporary file and how much of it is written.
+struct Spill {
+    file: File,
+    len: u64,
+    /// The first write error: the export fails as a whole.
+    failed: Option<io::Error>,
 }
 
 /// What the visitor keeps per directory: its id and device.
@@ -104,8 +114,10 @@ struct DirRecord {
 struct Fragment {
     dir: u64,
     batch: u32,
-    /// Worker and offset in its output (`start`), and length.
+    /// Worker and offset in its buffer (`start`), or in the spill file
+    /// once `spilled`; and length.
     worker: u32,
+    spilled: bool,
     start: u64,
     len: u64,
 }
@@ -114,11 +126,10 @@ struct Fragment {
 pub struct Part<'e> {
     export: &'e Export,
     index: u64,
-    /// Formatted entries not yet written to `spill`.
+    /// Formatted entries not yet spilled.
     buf: Vec<u8>,
-    spill: Option<File>,
-    /// Bytes written to `spill`.
-    spilled: u64,
+    /// The fragments from here on are in `buf`.
+    unspilled: usize,
     /// The fragment being written: its directory, batch, start in `buf`,
     /// and its entries (place in the batch, start, end in `buf`).
     open: Option<(u64, u32, usize)>,
@@ -130,19 +141,21 @@ pub struct Part<'e> {
     unreadable: Vec<u64>,
     /// Entries that could not be stat'ed: their directory and name.
     unstatable: Vec<(u64, Vec<u8>)>,
-    /// The first write error of the spill file.
-    failed: Option<io::Error>,
     scratch: Vec<u8>,
 }
 
 impl Export {
-    /// An export visitor, `extended` for `-e`, spilling to temporary files
-    /// in `spill_dir`.
-    pub fn new(extended: bool, spill_dir: &Path) -> Export {
-        Export {
+    /// An export visitor, `extended` for `-e`, spilling to an unnamed
+    /// temporary file in `spill_dir` (made now: the error is the caller's).
+    pub fn new(extended: bool, spill_dir: &Path) -> io::Result<Export> {
+        Ok(Export {
             extended,
-            spill_dir: spill_dir.to_path_buf(),
-        }
+            spill: Mutex::new(Spill {
+                file: tempfile::tempfile_in(spill_dir)?,
+                len: 0,
+                failed: None,
+            }),
+        })
     }
 }
 
@@ -155,8 +168,7 @@ impl Visitor for Export {
             export: self,
             index: index as u64,
             buf: Vec::new(),
-            spill: None,
-            spilled: 0,
+            unspilled: 0,
             open: None,
             order: Vec::new(),
             fragments: Vec::new(),
@@ -164,51 +176,34 @@ impl Visitor for Export {
             names: Vec::new(),
             unreadable: Vec::new(),
             unstatable: Vec::new(),
-            failed: None,
             scratch: Vec::new(),
         }
     }
 
     fn finish(&self, parts: Vec<Part<'_>>) -> Stitch {
+        let spill = self.spill.lock().unwrap_or_else(|p| p.into_inner());
         let mut stitch = Stitch {
             extended: self.extended,
-            outputs: Vec::with_capacity(parts.len()),
+            spill: spill.file.try_clone(),
+            buffers: Vec::with_capacity(parts.len()),
             dirs: Vec::with_capacity(parts.len()),
             fragments: Vec::new(),
             unreadable: Vec::new(),
             unstatable: Vec::new(),
             failed: None,
         };
+        drop(spill);
         for mut part in parts {
             part.close_fragment();
             stitch.fragments.append(&mut part.fragments);
             stitch.unreadable.append(&mut part.unreadable);
             stitch.unstatable.append(&mut part.unstatable);
-            if stitch.failed.is_none() {
-                stitch.failed = part.failed.take();
-            }
-            let output = match part.spill.take() {
-                Some(file) => {
-                    let mut file = Some(file);
-                    if let Err(e) = spill(&mut file, &part.buf) {
-                        stitch.failed.get_or_insert(e);
-                    }
-                    Output::File(file.expect("spill keeps the file"))
-                }
-                None => Output::Memory(std::mem::take(&mut part.buf)),
-            };
-            stitch.outputs.push(output);
+            stitch.buffers.push(std::mem::take(&mut part.buf));
             stitch.dirs.push((part.dirs, part.names));
         }
+        let mut spill = self.spill.lock().unwrap_or_else(|p| p.into_inner());
+        stitch.failed = spill.failed.take();
         stitch
-    }
-}
-
-/// Write `buf` at the end of `file`.
-fn spill(file: &mut Option<File>, buf: &[u8]) -> io::Result<()> {
-    match file {
-        Some(f) => f.write_all(buf),
-        None => Ok(()),
     }
 }
 
@@ -262,7 +257,8 @@ impl Part<'_> {
                 dir,
                 batch,
                 worker: self.index as u32,
-                start: self.spilled + start as u64,
+                spilled: false,
+                start: start as u64,
                 len,
             });
         }
@@ -271,23 +267,22 @@ impl Part<'_> {
         }
     }
 
+    /// Append the buffer to the spill file; its fragments now point there.
     fn flush(&mut self) {
-        if self.spill.is_none() && self.failed.is_none() {
-            match tempfile::tempfile_in(&self.export.spill_dir) {
-                Ok(file) => self.spill = Some(file),
-                Err(e) => self.failed = Some(e),
+        let mut spill = self.export.spill.lock().unwrap_or_else(|p| p.into_inner());
+        let base = spill.len;
+        if spill.failed.is_none() {
+            if let Err(e) = spill.file.write_all(&self.buf) {
+                spill.failed = Some(e);
             }
         }
-        if self.failed.is_some() {
-            // Nothing more is kept: the export fails as a whole.
-            self.spilled += self.buf.len() as u64;
-            self.buf.clear();
-            return;
+        spill.len += self.buf.len() as u64;
+        drop(spill);
+        for f in &mut self.fragments[self.unspilled..] {
+            f.start += base;
+            f.spilled = true;
         }
-        if let Err(e) = spill(&mut self.spill, &self.buf) {
-            self.failed = Some(e);
-        }
-        self.spilled += self.buf.len() as u64;
+        self.unspilled = self.fragments.len();
         self.buf.clear();
     }
 
@@ -369,16 +364,13 @@ impl Visit for Part<'_> {
     }
 }
 
-/// A worker's formatted entries: still in memory, or in its spill file.
-enum Output {
-    Memory(Vec<u8>),
-    File(File),
-}
-
 /// What the workers wrote, to be stitched into the export.
 pub struct Stitch {
     extended: bool,
-    outputs: Vec<Output>,
+    /// The spill file (another descriptor of it).
+    spill: io::Result<File>,
+    /// What each worker had not spilled.
+    buffers: Vec<Vec<u8>>,
     /// Each worker's directories and their names.
     dirs: Vec<(Vec<DirRecord>, Vec<u8>)>,
     fragments: Vec<Fragment>,
@@ -527,16 +519,18 @@ impl Stitch {
         out.write_all(line)?;
         for f in node.fragments.clone() {
             let frag = self.fragments[f];
-            match &mut self.outputs[frag.worker as usize] {
-                Output::Memory(buf) => {
-                    out.write_all(&buf[frag.start as usize..(frag.start + frag.len) as usize])?
-                }
-                Output::File(file) => {
-                    copy.resize(frag.len as usize, 0);
-                    file.seek(SeekFrom::Start(frag.start))?;
-                    file.read_exact(copy)?;
-                    out.write_all(copy)?;
-                }
+            if frag.spilled {
+                let file = match &mut self.spill {
+                    Ok(file) => file,
+                    Err(e) => return Err(io::Error::new(e.kind(), e.to_string())),
+                };
+                copy.resize(frag.len as usize, 0);
+                file.seek(SeekFrom::Start(frag.start))?;
+                file.read_exact(copy)?;
+                out.write_all(copy)?;
+            } else {
+                let buf = &self.buffers[frag.worker as usize];
+                out.write_all(&buf[frag.start as usize..(frag.start + frag.len) as usize])?;
             }
         }
         let first = self.unstatable.partition_point(|(d, _)| *d < id);
@@ -586,8 +580,21 @@ pub fn run(config: &Config, export: &ExportOptions, meter: &Meter) -> ExitStatus
             }
         }
     }
+    // The spill file is made before the walk: the descriptor budget
+    // counts it.
+    let visitor = match Export::new(export.extended, &dir) {
+        Ok(v) => v,
+        Err(e) => {
+            diag::report(&format!(
+                "cannot create a temporary file in {}: {}",
+                diag::quote(dir.as_os_str().as_encoded_bytes()),
+                fdu_platform::Errno::from_io(&e)
+            ));
+            return ExitStatus::Partial;
+        }
+    };
     let scan = Scan::from_config(config).errors(meter.errors());
-    let ran = match meter.run(&scan, |_, _| Export::new(export.extended, &dir)) {
+    let ran = match meter.run(&scan, |_, _| visitor) {
         Ok(ran) => ran,
         Err(failed) => return crate::scan::report_failure(failed),
     };
