@@ -339,7 +339,10 @@ fn a_spilling_export_is_whole_under_a_small_descriptor_limit() {
     for d in 0..20 {
         t.mkdir(format!("t/d{d:02}"));
         for f in 0..1000 {
-            t.file(format!("t/d{d:02}/a-file-with-a-much-longer-name-{f:05}"), 1);
+            t.file(
+                format!("t/d{d:02}/a-file-with-a-much-longer-name-{f:05}"),
+                1,
+            );
         }
     }
     let whole = export(&t, &["-j", "1", "t"]);
