@@ -22,7 +22,7 @@ use crate::diag::{self, ErrorSink, ExitStatus, Failed, ScanError};
 use crate::export::read::{Event, Reader};
 use crate::export::Entry;
 use crate::scan::Report;
-use crate::tree::NodeId;
+use crate::tree::{join, NodeId};
 use crate::visit::{Step, Visit, Visitor};
 use crate::walk::{Args, ScanOptions, ScanOutcome};
 
@@ -156,10 +156,7 @@ pub fn read(file: &[u8], opts: &ScanOptions, errors: &dyn ErrorSink) -> Result<R
                 let is_dir = matches!(event, Event::Dir(_));
                 let (parent, _) = *stack.last().expect("entries are inside the root");
                 let before = path.len();
-                if path.last() != Some(&b'/') {
-                    path.push(b'/');
-                }
-                path.extend_from_slice(&entry.name);
+                join(&mut path, &entry.name);
                 let node = match parent {
                     Some(parent) if entry.excluded.is_none() => {
                         let kind = match (is_dir, entry.notreg) {

@@ -583,8 +583,9 @@ impl Tree {
             at = p;
         }
         out.clear();
-        for &n in chain.iter().rev() {
-            join(out, self.name(n), n == at);
+        out.extend_from_slice(self.name(at));
+        for &n in chain.iter().rev().skip(1) {
+            join(out, self.name(n));
         }
     }
 
@@ -603,7 +604,7 @@ impl Tree {
                 if let Some(&child) = self.children(node).get(next as usize) {
                     top.1 += 1;
                     let before = path.len();
-                    join(&mut path, self.name(child), false);
+                    join(&mut path, self.name(child));
                     stack.push((child, 0, before));
                     continue;
                 }
@@ -617,10 +618,11 @@ impl Tree {
     }
 }
 
-/// Append `name` to a path as fts builds `fts_path` (a root as is): the
-/// paths du prints, and [`Tree::path`] writes.
-pub fn join(path: &mut Vec<u8>, name: &[u8], root: bool) {
-    if !root && path.last() != Some(&b'/') {
+/// Append the component `name` to a path (a root's name as given) as fts
+/// builds `fts_path`: the paths du prints, the walker, [`Tree::path`] and
+/// an export's reader write.
+pub fn join(path: &mut Vec<u8>, name: &[u8]) {
+    if path.last() != Some(&b'/') {
         path.push(b'/');
     }
     path.extend_from_slice(name);

@@ -46,7 +46,7 @@ use fdu_platform::{Backend, Errno, Follow, Kind, Meta, Submitted};
 use crate::diag::{ErrorSink, Failed, ScanError};
 use crate::exclude::Exclude;
 use crate::links::LinkSet;
-use crate::tree::TimeKind;
+use crate::tree::{join, TimeKind};
 use crate::visit::{Skipped, Step, Visit, Visitor};
 
 /// Names per stat batch: small enough to spread a huge directory over every
@@ -225,14 +225,6 @@ impl PathNode {
         self.display(leaf, &mut out);
         out
     }
-}
-
-/// Append a component the way fts builds `fts_path`.
-fn join(path: &mut Vec<u8>, name: &[u8]) {
-    if path.last() != Some(&b'/') {
-        path.push(b'/');
-    }
-    path.extend_from_slice(name);
 }
 
 /// A path argument as du prints it: two or more trailing slashes become one.

@@ -199,7 +199,7 @@ impl<W: Write> Document<'_, W> {
                         self.raw(",")?;
                     }
                     let before = path.len();
-                    join(&mut path, tree.name(child), false);
+                    join(&mut path, tree.name(child));
                     if self.node(child, &path, stack.len())? {
                         stack.push((child, 0, false, before));
                     } else {
