@@ -14,9 +14,11 @@ pub use crate::config::{
 };
 use crate::diag::{self, ExitStatus};
 use crate::exclude::Exclude;
+use crate::output::du::Printer;
 use crate::output::progress::{Meter, Mode};
 use crate::output::stats::print_stats;
 use crate::scan::{Report, Scan};
+use crate::stream::{Stream, Streamed};
 use crate::timefmt::TimeFormat;
 use crate::tree::TimeKind;
 use crate::units::{parse_c_number, parse_threshold, StrtolError, Units, UnitsError};
@@ -1162,6 +1164,14 @@ pub fn run(config: &Config) -> ExitStatus {
         return crate::output::ncdu::run(config, export, &meter);
     }
     let started = std::time::Instant::now();
+    if config.import.is_none()
+        && !config.paths.is_empty()
+        && config.format == Format::Du
+        && config.top.is_none()
+        && crate::stream::streams(&config.scan)
+    {
+        return stream(config, &meter, started).max(list_status);
+    }
     let report = if let Some(file) = &config.import {
         match crate::import::read(file, &config.scan, &diag::Stderr) {
             Ok(report) => report,
@@ -1183,22 +1193,48 @@ pub fn run(config: &Config) -> ExitStatus {
         started.elapsed(),
         crate::output::Stdout::new(),
     );
+    let ring = report.ring.as_deref();
+    conclude(config, report.ran, ring, &report.outcome, failed, started).max(list_status)
+}
+
+/// After the output: `--stats`, then the exit status. A reader that went
+/// away (`fdu -a / | head`) is not an error; any other write error
+/// (`write_failed`) is, as is an entry that could not be read.
+fn conclude(
+    config: &Config,
+    ran: fdu_platform::BackendKind,
+    ring: Option<&str>,
+    outcome: &crate::walk::ScanOutcome,
+    write_failed: bool,
+    started: std::time::Instant,
+) -> ExitStatus {
     if config.stats {
-        print_stats(
-            config,
-            report.ran,
-            report.ring.as_deref(),
-            &report.outcome,
-            started.elapsed(),
-        );
+        print_stats(config, ran, ring, outcome, started.elapsed());
     }
-    // A reader that went away (`fdu -a / | head`) is not an error; any
-    // other write error is.
-    if report.outcome.errors > 0 || failed {
+    if outcome.errors > 0 || write_failed {
         ExitStatus::Partial
     } else {
-        list_status
+        ExitStatus::Ok
     }
+}
+
+/// A scan whose du lines are printed as they are known (see
+/// [`crate::stream`]); returns the exit status.
+fn stream(config: &Config, meter: &Meter, started: std::time::Instant) -> ExitStatus {
+    let scan = Scan::from_config(config).errors(meter.errors());
+    let printer = Printer::new(config, crate::output::Stdout::beside(meter));
+    let ran = match meter.run(&scan, |opts, args| Stream::new(opts, args, printer)) {
+        Ok(ran) => ran,
+        Err(failed) => return crate::scan::report_failure(failed),
+    };
+    meter.finish();
+    let Streamed {
+        lines: printer,
+        grand,
+    } = ran.result;
+    let failed = printer.end(config, &grand);
+    let ring = ran.ring.as_deref();
+    conclude(config, ran.ran, ring, &ran.outcome, failed, started)
 }
 
 /// `--files0-from=F`: the names in F (`-` is stdin), NUL-separated, the last

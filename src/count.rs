@@ -32,16 +32,11 @@ pub struct Count<'o> {
 impl<'o> Count<'o> {
     /// A count of `args` with `opts`.
     pub fn new(opts: &'o ScanOptions, args: &Args) -> Count<'o> {
-        let several = args.args.len() > 1;
-        let file_arg = args
-            .args
-            .iter()
-            .any(|(_, m)| matches!(m, Ok(m) if m.kind != Kind::Dir));
         Count {
             opts,
             links: LinkSet::new(opts.threads.max(1)),
-            hash_all_files: opts.follow || (several && file_arg),
-            charge_at_once: opts.max_depth == 0 && !opts.all && !opts.separate_dirs,
+            hash_all_files: hash_all_files(opts, args),
+            charge_at_once: charge_at_once(opts),
         }
     }
 
@@ -54,6 +49,25 @@ impl<'o> Count<'o> {
     fn dir_node(&self, depth: usize) -> bool {
         depth <= self.opts.max_depth || self.opts.separate_dirs
     }
+}
+
+/// Whether every file must be tracked as possibly met again, not only
+/// multiply-linked ones: under `-L`, or when a file argument is among
+/// several (it may also be met inside another).
+pub fn hash_all_files(opts: &ScanOptions, args: &Args) -> bool {
+    let several = args.args.len() > 1;
+    let file_arg = args
+        .args
+        .iter()
+        .any(|(_, m)| matches!(m, Ok(m) if m.kind != Kind::Dir));
+    opts.follow || (several && file_arg)
+}
+
+/// Whether every entry of an argument is charged to the argument's own
+/// node (`-s`, no `-a`/`-S`): a file with several names can then be
+/// charged where it is first claimed, keeping only its identity.
+pub fn charge_at_once(opts: &ScanOptions) -> bool {
+    opts.max_depth == 0 && !opts.all && !opts.separate_dirs
 }
 
 impl Visitor for Count<'_> {
@@ -136,15 +150,15 @@ impl Visit for Counter<'_> {
 
     #[inline]
     fn entry(&mut self, dir: &DirRef<'_, NodeId>, name: &[u8], meta: &Meta) -> Step<NodeId> {
-        self.place(dir.state(), dir.depth() + 1, name, meta)
+        self.place(*dir.state(), dir.depth() + 1, name, meta)
     }
 
     fn end_batch(&mut self) {
         self.flush();
     }
 
-    fn error(&mut self, dir: Option<NodeId>, _: &ScanError) {
-        if let Some(node) = dir {
+    fn error(&mut self, dir: Option<&NodeId>, _: &ScanError) {
+        if let Some(&node) = dir {
             self.fold(node, &Totals::error());
             self.flush();
         }

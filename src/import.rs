@@ -119,7 +119,7 @@ pub fn read(file: &[u8], opts: &ScanOptions, errors: &dyn ErrorSink) -> Result<R
             failed,
             errno: None,
         };
-        counter.error(Some(at), &error);
+        counter.error(Some(&at), &error);
         errors.error(&error);
     };
     // The open directories: their node (`None` inside an excluded one) and

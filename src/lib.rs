@@ -39,6 +39,7 @@ pub mod import;
 pub mod links;
 pub mod output;
 pub mod scan;
+pub mod stream;
 pub mod timefmt;
 pub mod tree;
 pub mod units;

@@ -34,6 +34,27 @@ pub trait Visitor: Sync {
     /// Put together what the workers found (`workers` in index order, as
     /// the walk hands them back).
     fn finish(&self, workers: Vec<Self::Worker<'_>>) -> Self::Output;
+
+    /// Whether directories should be finished close to path order (a
+    /// visitor that prints in that order, and holds what finishes ahead
+    /// of it): the walker then has thieves take a worker's newest task
+    /// instead of its oldest (see `crate::walk`), which costs a lock per
+    /// task. Asked once per walk.
+    fn ordered(&self) -> bool {
+        false
+    }
+
+    /// Whether the walk should stop: once true, the walker drops the tasks
+    /// it has (closing their directories) and walks no further argument.
+    /// Asked once per task, never per entry.
+    fn cancelled(&self) -> bool {
+        false
+    }
+
+    /// Called on the main thread every few milliseconds while it waits
+    /// for the walk of an argument: a place for what must not wait for
+    /// the next directory to finish (flushing streamed output).
+    fn idle(&self) {}
 }
 
 /// What to do with an entry.
@@ -58,11 +79,23 @@ pub enum Skipped {
 pub trait Visit: Send {
     /// What the visitor keeps for a directory being walked: handed back
     /// with each of its entries (du's count: the node they are charged to).
-    type Dir: Copy + Send + Sync;
+    type Dir: Clone + Send + Sync;
 
     /// A path argument that could be stat'ed: `display` is its path as du
     /// prints it. For a directory, `Step::Descend` walks it.
     fn root(&mut self, display: &[u8], meta: &Meta) -> Step<Self::Dir>;
+
+    /// Whether the walk of a directory with this state may start now (a
+    /// visitor that keeps an order, [`Visitor::ordered`], holds back what
+    /// would finish too far ahead of it). A directory held back stays
+    /// queued; batches of a directory already open always run. The visitor
+    /// must let some queued directory start whenever any is pending, or the
+    /// walk stalls (the main thread wakes a parked worker every few
+    /// milliseconds to look again). Asked only with `ordered`.
+    fn may_start(&self, dir: &Self::Dir) -> bool {
+        let _ = dir;
+        true
+    }
 
     /// An entry of the directory `dir` (whose state is `dir.state()`): stat'ed
     /// (followed under `-L`), on the argument's file system under `-x`, not
@@ -84,7 +117,16 @@ pub trait Visit: Send {
     /// directory it is in, or of the directory itself when it could not
     /// be opened or listed (`None` for a path argument). The walker has
     /// counted it, and reports it to the scan's error sink.
-    fn error(&mut self, dir: Option<Self::Dir>, error: &ScanError) {
+    fn error(&mut self, dir: Option<&Self::Dir>, error: &ScanError) {
         let _ = (dir, error);
+    }
+
+    /// Every entry of a directory this visitor descended into has been
+    /// visited (and every error in it reported), or the directory could
+    /// not be opened: called once per [`Step::Descend`], by whichever
+    /// worker finished last, unless the walk was cancelled. Entries of
+    /// its subdirectories may still be coming.
+    fn done(&mut self, dir: &Self::Dir) {
+        let _ = dir;
     }
 }

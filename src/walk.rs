@@ -19,7 +19,15 @@
 //!   last: the deepest directory. That keeps the number of pending tasks (and
 //!   of open directory fds) proportional to depth times fan-out of the path
 //!   being walked, not to the size of the tree. Thieves take from the other
-//!   end: the shallowest, largest pieces of work.
+//!   end: the shallowest, largest pieces of work. A visitor that prints in
+//!   path order ([`Visitor::ordered`]) gets deques whose thieves take the
+//!   newest task instead (the next sibling of the owner's), and may hold
+//!   directories back ([`Visit::may_start`]). Each stat batch pushes its
+//!   subdirectories last name first, so a worker takes them in name order.
+//! * **Done directories.** The walker counts the parts of a directory's
+//!   listing not visited yet (the listing, and each batch pushed for
+//!   others); the worker that finishes the last tells the visitor
+//!   ([`Visit::done`]).
 //! * **Huge directories are shared.** Names are cut into batches of
 //!   [`BATCH`]; while the lister's deque is short, batches are pushed for
 //!   other workers to steal, so a directory of a million entries is stat'ed by
@@ -31,6 +39,7 @@
 //!   subdirectory tasks keep only the path (names chained up to the argument)
 //!   and reopen their parent from the argument down when they run, so no scan
 //!   fails for lack of descriptors, at any depth.
+use std::collections::VecDeque;
 use std::ffi::{CStr, CString};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -257,18 +266,18 @@ impl DirPath {
 pub struct DirRef<'a, D> {
     path: &'a Arc<PathNode>,
     depth: usize,
-    state: D,
+    state: &'a D,
     batch: u32,
     index: u32,
 }
 
-impl<D: Copy> DirRef<'_, D> {
+impl<D> DirRef<'_, D> {
     /// The batch of entries visited after the walk of their argument (see
     /// [`DirRef::batch`]).
     pub const LATE: u32 = u32::MAX;
 
     /// What the visitor keeps for this directory.
-    pub fn state(&self) -> D {
+    pub fn state(&self) -> &D {
         self.state
     }
 
@@ -384,9 +393,13 @@ struct OpenDir<B: Backend, D> {
     /// The pool slot this descriptor holds; `None` for a directory
     /// private to the worker that opened it (see [`FdPool`]).
     slot: Option<Slot>,
+    /// Parts of the listing not visited yet: the listing itself, and each
+    /// batch pushed for another worker. The worker that takes it to 0
+    /// tells the visitor ([`crate::visit::Visit::done`]).
+    parts: AtomicUsize,
 }
 
-impl<B: Backend, D: Copy> OpenDir<B, D> {
+impl<B: Backend, D> OpenDir<B, D> {
     /// Whether other tasks may hold this directory open.
     fn shareable(&self) -> bool {
         self.slot.is_some()
@@ -396,7 +409,7 @@ impl<B: Backend, D: Copy> OpenDir<B, D> {
         DirRef {
             path: &self.path,
             depth: self.depth,
-            state: self.state,
+            state: &self.state,
             batch,
             index,
         }
@@ -434,6 +447,22 @@ struct Deferred<D> {
     depth: usize,
     /// The visitor's state of the directory holding the symlink.
     state: D,
+}
+
+/// The subdirectories a stat batch found: to open together (a backend
+/// that batches opens), and tasks to push.
+struct Found<B: Backend, D> {
+    subdirs: Vec<Subdir<D>>,
+    tasks: Vec<Task<B, D>>,
+}
+
+/// The name of a subdirectory task (the only kind a stat batch makes).
+fn task_name<B: Backend, D>(task: &Task<B, D>) -> &CStr {
+    match task {
+        Task::Dir { name, .. } => name,
+        Task::List(dir) => &dir.path.name,
+        Task::Stat { .. } => c"",
+    }
 }
 
 /// A subdirectory found by a stat batch, to be opened with its siblings.
@@ -487,6 +516,99 @@ enum Task<B: Backend, D> {
     },
 }
 
+/// A worker's own tasks. Both kinds are LIFO for their owner (depth
+/// first); they differ in what a thief takes:
+/// * [`Queue::Oldest`] (crossbeam's deque, lock-free): the oldest task, the
+///   shallowest and largest piece of work: few steals, the fastest walk
+///   when nothing waits for the order in which directories finish;
+/// * [`Queue::Newest`] (a deque behind a mutex, taken once per task): the
+///   newest, the next sibling of what the owner just took, for a visitor
+///   that prints in path order ([`Visitor::ordered`]): every worker then
+///   works near the same point of that order, and what finishes ahead of
+///   the output is little.
+enum Queue<T> {
+    Oldest(Deque<T>),
+    Newest(Arc<Mutex<VecDeque<T>>>),
+}
+
+/// What thieves hold of a [`Queue`].
+enum Thief<T> {
+    Oldest(Stealer<T>),
+    Newest(Arc<Mutex<VecDeque<T>>>),
+}
+
+fn locked<T>(deque: &Mutex<VecDeque<T>>) -> std::sync::MutexGuard<'_, VecDeque<T>> {
+    deque.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl<T> Queue<T> {
+    fn new(newest: bool) -> Queue<T> {
+        match newest {
+            true => Queue::Newest(Arc::default()),
+            false => Queue::Oldest(Deque::new_lifo()),
+        }
+    }
+
+    fn thief(&self) -> Thief<T> {
+        match self {
+            Queue::Oldest(deque) => Thief::Oldest(deque.stealer()),
+            Queue::Newest(deque) => Thief::Newest(deque.clone()),
+        }
+    }
+
+    fn push(&self, task: T) {
+        match self {
+            Queue::Oldest(deque) => deque.push(task),
+            Queue::Newest(deque) => locked(deque).push_back(task),
+        }
+    }
+
+    /// The newest task; from a [`Queue::Newest`], the newest `may_take`
+    /// accepts.
+    fn pop(&self, may_take: impl Fn(&T) -> bool) -> Option<T> {
+        match self {
+            Queue::Oldest(deque) => deque.pop(),
+            Queue::Newest(deque) => take_newest(&mut locked(deque), may_take),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Queue::Oldest(deque) => deque.len(),
+            Queue::Newest(deque) => locked(deque).len(),
+        }
+    }
+
+    /// Take a task from the injector (a batch of them, where the queue can
+    /// hold the rest).
+    fn take_injected(&self, injector: &Injector<T>) -> Steal<T> {
+        match self {
+            Queue::Oldest(deque) => injector.steal_batch_and_pop(deque),
+            Queue::Newest(_) => injector.steal(),
+        }
+    }
+}
+
+/// The newest task `may_take` accepts (usually the newest of all).
+fn take_newest<T>(deque: &mut VecDeque<T>, may_take: impl Fn(&T) -> bool) -> Option<T> {
+    let at = deque.iter().rposition(may_take)?;
+    deque.remove(at)
+}
+
+impl<T> Thief<T> {
+    /// Take a task; from a [`Queue::Newest`], the newest `may_take`
+    /// accepts.
+    fn steal(&self, may_take: impl Fn(&T) -> bool) -> Steal<T> {
+        match self {
+            Thief::Oldest(stealer) => stealer.steal(),
+            Thief::Newest(deque) => match take_newest(&mut locked(deque), may_take) {
+                Some(task) => Steal::Success(task),
+                None => Steal::Empty,
+            },
+        }
+    }
+}
+
 /// State every worker sees.
 struct Shared<'s, B: Backend, V: Visitor> {
     backend: &'s B,
@@ -494,7 +616,7 @@ struct Shared<'s, B: Backend, V: Visitor> {
     visitor: &'s V,
     errors: &'s dyn ErrorSink,
     injector: Injector<Task<B, Dir<'s, V>>>,
-    stealers: Vec<Stealer<Task<B, Dir<'s, V>>>>,
+    stealers: Vec<Thief<Task<B, Dir<'s, V>>>>,
     pending: AtomicUsize,
     idle: (Mutex<()>, Condvar),
     shutdown: AtomicBool,
@@ -552,7 +674,7 @@ impl Sleep {
 }
 
 impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
-    fn push(&self, deque: &Deque<Task<B, Dir<'s, V>>>, task: Task<B, Dir<'s, V>>) {
+    fn push(&self, deque: &Queue<Task<B, Dir<'s, V>>>, task: Task<B, Dir<'s, V>>) {
         self.pending.fetch_add(1, Ordering::Relaxed);
         deque.push(task);
         self.sleep.notify_one();
@@ -572,9 +694,18 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
         }
     }
 
+    /// Wait until no task is pending, calling the visitor's
+    /// [`Visitor::idle`] every few milliseconds meanwhile.
     fn wait_idle(&self) {
         let mut guard = self.idle.0.lock().unwrap_or_else(|p| p.into_inner());
+        let ordered = self.visitor.ordered();
         while self.pending.load(Ordering::Acquire) != 0 {
+            self.visitor.idle();
+            if ordered {
+                // Workers parked while directories were held back (see
+                // `Visit::may_start`): one looks again.
+                self.sleep.notify_one();
+            }
             guard = self
                 .idle
                 .1
@@ -665,7 +796,7 @@ impl WorkerStats {
 /// callback can borrow it while the backend borrows the buffer.
 struct Ctx<'w, 's, B: Backend, V: Visitor + 's> {
     shared: &'w Shared<'s, B, V>,
-    deque: Deque<Task<B, Dir<'s, V>>>,
+    deque: Queue<Task<B, Dir<'s, V>>>,
     /// Workers to steal from, in order: same NUMA node first.
     victims: Vec<usize>,
     visit: V::Worker<'s>,
@@ -685,8 +816,7 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
         let backoff = Backoff::new();
         loop {
             if let Some(task) = self.ctx.find_task() {
-                self.execute(task);
-                shared.finish();
+                self.run_task(task);
                 backoff.reset();
                 continue;
             }
@@ -711,8 +841,7 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
             };
             if let Some(task) = last_look {
                 sleep.sleepers.fetch_sub(1, Ordering::SeqCst);
-                self.execute(task);
-                shared.finish();
+                self.run_task(task);
                 backoff.reset();
                 continue;
             }
@@ -729,6 +858,16 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
         let done = shared.backend.finish_thread();
         self.ctx.stats.add_submitted(done, false);
         (self.ctx.visit, self.ctx.stats)
+    }
+
+    /// Run a task, or drop it once the visitor has called the walk off
+    /// (its directories are closed as the task goes).
+    fn run_task(&mut self, task: Task<B, Dir<'s, V>>) {
+        let shared = self.ctx.shared;
+        if !shared.visitor.cancelled() {
+            self.execute(task);
+        }
+        shared.finish();
     }
 
     fn execute(&mut self, task: Task<B, Dir<'s, V>>) {
@@ -768,15 +907,20 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
                             depth,
                             state,
                             slot,
+                            parts: AtomicUsize::new(1),
                         }));
                     }
                     Err(e) => {
                         let path = path.display_owned(None);
-                        self.ctx.fail(Some(state), path, Failed::Read, Some(e));
+                        self.ctx.fail(Some(&state), path, Failed::Read, Some(e));
+                        self.ctx.visit.done(&state);
                     }
                 }
             }
-            Task::Stat { dir, batch } => self.ctx.stat_batch(&dir, &batch),
+            Task::Stat { dir, batch } => {
+                self.ctx.stat_batch(&dir, &batch);
+                self.ctx.part_done(&dir);
+            }
         }
     }
 
@@ -802,9 +946,10 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
         ctx.stats.getdents += listed.reads;
         if let Some(e) = listed.error {
             let path = dir.path.display_owned(None);
-            ctx.fail(Some(dir.state), path, Failed::Read, Some(e));
+            ctx.fail(Some(&dir.state), path, Failed::Read, Some(e));
         }
         ctx.stat_batch(&dir, &batch);
+        ctx.part_done(&dir);
     }
 }
 
@@ -813,7 +958,7 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
     /// reported to the error sink.
     fn fail(
         &mut self,
-        at: Option<Dir<'s, V>>,
+        at: Option<&Dir<'s, V>>,
         path: Vec<u8>,
         failed: Failed,
         errno: Option<Errno>,
@@ -829,19 +974,26 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
     }
 
     fn find_task(&mut self) -> Option<Task<B, Dir<'s, V>>> {
-        if let Some(task) = self.deque.pop() {
+        let shared = self.shared;
+        let visit = &self.visit;
+        // A visitor that keeps an order may hold directories back.
+        let may_take = |task: &Task<B, Dir<'s, V>>| match task {
+            Task::Stat { .. } => true,
+            Task::List(dir) => visit.may_start(&dir.state),
+            Task::Dir { state, .. } => visit.may_start(state),
+        };
+        if let Some(task) = self.deque.pop(may_take) {
             return Some(task);
         }
-        let shared = self.shared;
         loop {
             let mut retry = false;
-            match shared.injector.steal_batch_and_pop(&self.deque) {
+            match self.deque.take_injected(&shared.injector) {
                 Steal::Success(task) => return Some(task),
                 Steal::Retry => retry = true,
                 Steal::Empty => {}
             }
             for &victim in &self.victims {
-                match shared.stealers[victim].steal() {
+                match shared.stealers[victim].steal(may_take) {
                     Steal::Success(task) => {
                         self.stats.steals += 1;
                         return Some(task);
@@ -856,8 +1008,16 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
         }
     }
 
+    /// A part of `dir`'s listing has been visited (see [`OpenDir::parts`]).
+    fn part_done(&mut self, dir: &OpenDir<B, Dir<'s, V>>) {
+        if dir.parts.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.visit.done(&dir.state);
+        }
+    }
+
     fn spill_or_stat(&mut self, dir: &Arc<OpenDir<B, Dir<'s, V>>>, batch: Batch) {
         if dir.shareable() && self.deque.len() < SPILL_BELOW {
+            dir.parts.fetch_add(1, Ordering::Relaxed);
             let task = Task::Stat {
                 dir: dir.clone(),
                 batch,
@@ -905,7 +1065,10 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
         // Under -L, symlinks are looked at before they are followed: see
         // `resolve`.
         let follow = Follow::No;
-        let mut subdirs = Vec::new();
+        let mut found = Found {
+            subdirs: Vec::new(),
+            tasks: Vec::new(),
+        };
         let names = &names;
         let submitted = shared
             .backend
@@ -913,21 +1076,30 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
                 if let Some((meta, hops)) = self.resolve(dir, names[i], result) {
                     let place = places.get(i).copied().unwrap_or(i as u32);
                     let at = (batch.seq, place);
-                    self.entry(dir, at, names[i], &meta, hops, &mut subdirs);
+                    self.entry(dir, at, names[i], &meta, hops, &mut found);
                 }
             });
         self.stats.add_submitted(submitted, false);
         self.visit.end_batch();
-        if !subdirs.is_empty() {
-            self.open_subdirs(dir, subdirs);
+        // Pushed last name first: this worker pops them in name order.
+        found
+            .tasks
+            .sort_unstable_by(|a, b| task_name(b).cmp(task_name(a)));
+        for task in found.tasks {
+            shared.push(&self.deque, task);
+        }
+        if !found.subdirs.is_empty() {
+            found.subdirs.sort_unstable_by(|a, b| b.name.cmp(&a.name));
+            self.open_subdirs(dir, found.subdirs);
         }
     }
 
     /// One stat'ed entry: the walker's rules first (`-x`, cycles,
     /// directories met twice), then the visitor's; a subdirectory it
-    /// descends into is pushed now, or added to `subdirs` to be opened
-    /// with its siblings. `hops` is the count of symbolic links followed
-    /// from the argument to it; `at` its batch and place there.
+    /// descends into is added to `found`, to be pushed (or opened) with its
+    /// siblings once the batch is done. `hops` is the count of symbolic
+    /// links followed from the argument to it; `at` its batch and place
+    /// there.
     fn entry(
         &mut self,
         dir: &Arc<OpenDir<B, Dir<'s, V>>>,
@@ -935,7 +1107,7 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
         name: &CStr,
         meta: &Meta,
         hops: u32,
-        subdirs: &mut Vec<Subdir<Dir<'s, V>>>,
+        found: &mut Found<B, Dir<'s, V>>,
     ) {
         let shared = self.shared;
         let opts = shared.opts;
@@ -963,7 +1135,7 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
         if let (true, Step::Descend(state)) = (is_dir, step) {
             if B::BATCHES_OPENS {
                 if let Some(slot) = FdPool::take(&shared.pool) {
-                    subdirs.push(Subdir {
+                    found.subdirs.push(Subdir {
                         name: name.to_owned(),
                         id: meta.id(),
                         hops,
@@ -989,7 +1161,7 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
                 depth,
                 state,
             };
-            shared.push(&self.deque, task);
+            found.tasks.push(task);
         }
     }
 
@@ -1021,12 +1193,14 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
                         depth: dir.depth + 1,
                         state: sub.state,
                         slot: Some(sub.slot),
+                        parts: AtomicUsize::new(1),
                     }));
                     shared.push(&self.deque, task);
                 }
                 Some(Err(e)) => {
                     let path = path.display_owned(None);
-                    self.fail(Some(sub.state), path, Failed::Read, Some(e));
+                    self.fail(Some(&sub.state), path, Failed::Read, Some(e));
+                    self.visit.done(&sub.state);
                 }
                 None => unreachable!("open_many reports every name"),
             }
@@ -1051,7 +1225,7 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
             Ok(meta) => meta,
             Err(e) => {
                 let path = dir.path.display_owned(Some(name.to_bytes()));
-                self.fail(Some(dir.state), path, Failed::Access, Some(e));
+                self.fail(Some(&dir.state), path, Failed::Access, Some(e));
                 return None;
             }
         };
@@ -1087,7 +1261,7 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
                     meta: target,
                     hops,
                     depth: dir.depth,
-                    state: dir.state,
+                    state: dir.state.clone(),
                 };
                 shared
                     .deferred
@@ -1101,7 +1275,7 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
                 let path = dir.path.display_owned(Some(name.to_bytes()));
                 // du's wording for a dangling symlink under -L: no reason.
                 let errno = (e != Errno::NOENT).then_some(e);
-                self.fail(Some(dir.state), path, Failed::Access, errno);
+                self.fail(Some(&dir.state), path, Failed::Access, errno);
                 None
             }
         }
@@ -1125,7 +1299,7 @@ fn walk_deferred<'s, B: Backend, V: Visitor>(shared: &Shared<'s, B, V>, main: &m
             let holder = DirRef {
                 path: &d.parent,
                 depth: d.depth,
-                state: d.state,
+                state: &d.state,
                 batch: DirRef::<()>::LATE,
                 index: 0,
             };
@@ -1244,14 +1418,16 @@ pub fn walk<'s, B: Backend, V: Visitor>(
         ..WorkerStats::default()
     };
 
-    let deques: Vec<Deque<Task<B, Dir<'s, V>>>> = (0..threads).map(|_| Deque::new_lifo()).collect();
+    let newest = visitor.ordered();
+    let deques: Vec<Queue<Task<B, Dir<'s, V>>>> =
+        (0..threads).map(|_| Queue::new(newest)).collect();
     let shared = Shared {
         backend,
         opts,
         visitor,
         errors,
         injector: Injector::new(),
-        stealers: deques.iter().map(Deque::stealer).collect(),
+        stealers: deques.iter().map(Queue::thief).collect(),
         pending: AtomicUsize::new(0),
         idle: (Mutex::new(()), Condvar::new()),
         shutdown: AtomicBool::new(false),
@@ -1306,7 +1482,10 @@ pub fn walk<'s, B: Backend, V: Visitor>(
             .collect();
 
         let mut main = visitor.worker(0);
-        let fail = |main: &mut V::Worker<'s>, stats: &mut WorkerStats, at, error: ScanError| {
+        let fail = |main: &mut V::Worker<'s>,
+                    stats: &mut WorkerStats,
+                    at: Option<&Dir<'s, V>>,
+                    error: ScanError| {
             stats.errors += 1;
             main.error(at, &error);
             errors.error(&error);
@@ -1378,6 +1557,7 @@ pub fn walk<'s, B: Backend, V: Visitor>(
                         depth: 0,
                         state,
                         slot,
+                        parts: AtomicUsize::new(1),
                     });
                     shared.inject(Task::List(dir));
                     shared.wait_idle();
@@ -1389,8 +1569,12 @@ pub fn walk<'s, B: Backend, V: Visitor>(
                         failed: Failed::Read,
                         errno: Some(e),
                     };
-                    fail(&mut main, &mut main_stats, Some(state), error);
+                    fail(&mut main, &mut main_stats, Some(&state), error);
+                    main.done(&state);
                 }
+            }
+            if visitor.cancelled() {
+                break;
             }
         }
         shared.shutdown.store(true, Ordering::SeqCst);

@@ -1,6 +1,7 @@
 //! Progress on stderr: a bar on a terminal (run under a pseudo-terminal
-//! with util-linux's `script`), erased before the output; nothing where
-//! stderr is not a terminal unless `--progress` asks, and then plain lines;
+//! with util-linux's `script`), erased before each write of the output;
+//! nothing where stderr is not a terminal unless `--progress` asks, and
+//! then plain lines;
 //! nothing with `--no-progress`; errors intact under the bar; `--dups`'s
 //! stages. Small trees are slowed down with the test hook
 //! `FDU_TEST_PROGRESS_DELAY_MS` (each entry or hashed file takes that long),
@@ -12,9 +13,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use common::*;
-
-/// Erases the bar's line (indicatif's `\r` + `ESC [2K`).
-const CLEAR: &[u8] = b"\x1b[2K";
 
 fn delay(ms: u32) -> Vec<(OsString, OsString)> {
     vec![("FDU_TEST_PROGRESS_DELAY_MS".into(), ms.to_string().into())]
@@ -68,45 +66,83 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).rposition(|w| w == needle)
-}
+/// Erases the bar's line (indicatif's `\r` + `ESC [2K`).
+const CLEAR: &[u8] = b"\x1b[2K";
 
-/// Check a terminal's bytes: the bar was drawn (`text` appears), then
-/// erased, and what follows the last erase is exactly `expected`, after
-/// lines from `messages` (printed after the last redraw).
+/// How each of the bar's lines starts (the scan's, `--dups`'s stages).
+const BARS: [&[u8]; 2] = [b"scanning: ", b"hashing: "];
+
+/// Check a terminal's bytes: the bar was drawn (`text` appears) and erased
+/// at the end, and what the screen keeps once every draw of the bar is
+/// taken out is exactly `expected` (lines a scan streams are written
+/// while the bar shows: it is erased before each write and drawn again
+/// after), with each line of `messages` (errors on stderr, in any order
+/// among them) intact somewhere in it.
 fn check_bar(run: &Run, text: &[u8], expected: &[u8], messages: &[Vec<u8>], f: &mut Failures) {
     let raw = &run.stdout;
-    let shown = find(raw, text);
-    let Some(cleared) = rfind(raw, CLEAR) else {
+    if find(raw, text).is_none() {
         f.push(format!(
-            "{}: the bar was never drawn nor erased: {}",
+            "{}: the bar was never drawn: {}",
             run.cmd,
             show(raw)
         ));
         return;
-    };
-    let mut tail = &raw[cleared + CLEAR.len()..];
-    while let Some(rest) = messages.iter().find_map(|m| tail.strip_prefix(&m[..])) {
-        tail = rest;
     }
-    match shown {
-        Some(at) if at < cleared => {}
-        _ => f.push(format!(
-            "{}: no {:?} before the last erase: {}",
-            run.cmd,
-            show(text),
-            show(raw)
-        )),
+    // Each draw of the bar runs from its text to the next erase
+    // (`\r` + `ESC [2K`, indicatif's); what else the terminal got is the screen.
+    let mut screen = Vec::new();
+    let mut pieces = split(raw, b"\r\x1b[2K").peekable();
+    while let Some(piece) = pieces.next() {
+        let draw = BARS.iter().filter_map(|bar| find(piece, bar)).min();
+        match draw {
+            Some(at) if pieces.peek().is_some() => screen.extend_from_slice(&piece[..at]),
+            Some(_) => f.push(format!(
+                "{}: the bar was not erased at the end: {}",
+                run.cmd,
+                show(raw)
+            )),
+            None => screen.extend_from_slice(piece),
+        }
     }
-    if tail != expected {
+    for m in messages {
+        match find(&screen, m) {
+            Some(at) => {
+                screen.drain(at..at + m.len());
+            }
+            None => f.push(format!(
+                "{}: message {:?} not intact on the screen {:?}",
+                run.cmd,
+                show(m),
+                show(&screen)
+            )),
+        }
+    }
+    if screen != expected {
         f.push(format!(
-            "{}: after the bar, {:?}, expected {:?}",
+            "{}: the screen without the bar, {:?}, expected {:?}",
             run.cmd,
-            show(tail),
+            show(&screen),
             show(expected)
         ));
     }
+}
+
+/// `hay` cut at each `sep`.
+fn split<'h>(hay: &'h [u8], sep: &'h [u8]) -> impl Iterator<Item = &'h [u8]> + 'h {
+    let mut rest = Some(hay);
+    std::iter::from_fn(move || {
+        let now = rest?;
+        match find(now, sep) {
+            Some(at) => {
+                rest = Some(&now[at + sep.len()..]);
+                Some(&now[..at])
+            }
+            None => {
+                rest = None;
+                Some(now)
+            }
+        }
+    })
 }
 
 /// A tree of `dirs` directories of `files` small files each (no hard

@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use crate::config::{Config, Measure};
+use crate::stream::Lines;
 use crate::timefmt::TimeFormat;
 use crate::tree::{Stamp, Totals, Tree};
 use crate::units::Units;
@@ -12,7 +13,7 @@ use crate::units::Units;
 pub fn print(config: &Config, tree: &Tree, out: impl Write) -> bool {
     let mut printer = Printer::new(config, out);
     tree.post_order(|node, path| printer.entry(tree.total(node), path));
-    printer.end(config, tree)
+    printer.end(config, tree.grand_total())
 }
 
 /// Whether `-t` lets an entry with `totals` be printed (its measure at
@@ -71,11 +72,11 @@ impl<'c, W: Write> Printer<'c, W> {
 
     /// The grand total's line with `-c`, then flush; returns whether a
     /// write failed for another reason than a reader that went away.
-    pub fn end(mut self, config: &Config, tree: &Tree) -> bool {
+    pub fn end(mut self, config: &Config, grand: &Totals) -> bool {
         if config.total {
             // du's grand total starts at the epoch (a zeroed static), not
             // at the earliest time there is.
-            let mut grand = *tree.grand_total();
+            let mut grand = *grand;
             grand.time = grand.time.max(Stamp { sec: 0, nsec: 0 });
             self.line(&grand, b"total");
         }
@@ -114,5 +115,20 @@ impl<'c, W: Write> Printer<'c, W> {
                 self.fail(e);
             }
         }
+    }
+}
+
+/// du's lines as a scan streams them (`crate::stream`).
+impl<W: Write + Send> Lines for Printer<'_, W> {
+    fn line(&mut self, totals: &Totals, path: &[u8]) {
+        self.entry(totals, path);
+    }
+
+    fn flush(&mut self) {
+        self.finish();
+    }
+
+    fn closed(&self) -> bool {
+        self.closed
     }
 }

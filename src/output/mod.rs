@@ -89,29 +89,74 @@ pub fn time_name(kind: TimeKind) -> &'static str {
     }
 }
 
-/// The process's standard output, as the reports write it.
+/// The process's standard output, as the reports write it (from any
+/// thread: a streamed scan writes from its workers).
 pub struct Stdout {
-    out: io::BufWriter<io::StdoutLock<'static>>,
+    out: io::BufWriter<Raw>,
+}
+
+/// Standard output under the buffer.
+struct Raw {
+    stdout: io::Stdout,
     /// Stdout was closed when fdu started (see
     /// `fdu_platform::stdio::stdout_was_closed`): writes fail with `EBADF`,
     /// as du's do.
     closed_at_start: bool,
+    /// Erases a progress bar on the same terminal before bytes go out.
+    erase: Option<progress::Eraser>,
 }
 
 impl Stdout {
     /// Standard output, buffered.
     pub fn new() -> Stdout {
         Stdout {
-            out: io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
-            closed_at_start: fdu_platform::stdio::stdout_was_closed(),
+            out: io::BufWriter::with_capacity(
+                64 * 1024,
+                Raw {
+                    stdout: io::stdout(),
+                    closed_at_start: fdu_platform::stdio::stdout_was_closed(),
+                    erase: None,
+                },
+            ),
         }
     }
 
+    /// Standard output written while `meter` may draw: when both are the
+    /// same terminal, the bar is erased before each write (and drawn again
+    /// at its next tick).
+    pub fn beside(meter: &progress::Meter) -> Stdout {
+        let mut out = Stdout::new();
+        if io::IsTerminal::is_terminal(&io::stdout()) {
+            out.out.get_mut().erase = meter.eraser();
+        }
+        out
+    }
+}
+
+impl Raw {
     fn check(&self, len: usize) -> io::Result<()> {
         if self.closed_at_start && len > 0 {
             return Err(io::Error::from_raw_os_error(fdu_platform::Errno::BADF.0));
         }
         Ok(())
+    }
+}
+
+impl Write for Raw {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.check(buf.len())?;
+        let _bar = self.erase.as_ref().map(progress::Eraser::erase);
+        self.stdout.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.check(buf.len())?;
+        let _bar = self.erase.as_ref().map(progress::Eraser::erase);
+        self.stdout.write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stdout.flush()
     }
 }
 
@@ -123,12 +168,10 @@ impl Default for Stdout {
 
 impl Write for Stdout {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.check(buf.len())?;
         self.out.write(buf)
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.check(buf.len())?;
         self.out.write_all(buf)
     }
 

@@ -288,7 +288,7 @@ impl Part<'_> {
 
     /// Format one non-directory entry into the open fragment.
     fn item(&mut self, dir: &DirRef<'_, DirId>, name: &[u8], write: impl FnOnce(&mut Vec<u8>)) {
-        let state = dir.state();
+        let state = *dir.state();
         self.fragment(state.id, dir.batch());
         let from = self.buf.len();
         self.buf.extend_from_slice(b",\n{\"name\":");
@@ -313,7 +313,7 @@ impl Visit for Part<'_> {
 
     #[inline]
     fn entry(&mut self, dir: &DirRef<'_, DirId>, name: &[u8], meta: &Meta) -> Step<DirId> {
-        let parent = dir.state();
+        let parent = *dir.state();
         if meta.kind == Kind::Dir {
             let key = (dir.batch(), dir.index());
             return Step::Descend(self.add_dir(parent.id, key, name, meta));
@@ -351,7 +351,7 @@ impl Visit for Part<'_> {
         self.close_fragment();
     }
 
-    fn error(&mut self, dir: Option<DirId>, error: &ScanError) {
+    fn error(&mut self, dir: Option<&DirId>, error: &ScanError) {
         let Some(dir) = dir else { return };
         match error.failed {
             Failed::Read => self.unreadable.push(dir.id),

@@ -215,6 +215,18 @@ impl<V: Visitor> Visitor for Progress<V> {
         self.inner
             .finish(workers.into_iter().map(|w| w.inner).collect())
     }
+
+    fn ordered(&self) -> bool {
+        self.inner.ordered()
+    }
+
+    fn cancelled(&self) -> bool {
+        self.inner.cancelled()
+    }
+
+    fn idle(&self) {
+        self.inner.idle();
+    }
 }
 
 /// One worker's part of [`Progress`]: its tally, then the inner visit.
@@ -262,8 +274,16 @@ impl<W: Visit> Visit for Counted<'_, W> {
         self.tally.step(entries);
     }
 
-    fn error(&mut self, dir: Option<W::Dir>, error: &ScanError) {
+    fn error(&mut self, dir: Option<&W::Dir>, error: &ScanError) {
         self.inner.error(dir, error);
+    }
+
+    fn done(&mut self, dir: &W::Dir) {
+        self.inner.done(dir);
+    }
+
+    fn may_start(&self, dir: &W::Dir) -> bool {
+        self.inner.may_start(dir)
     }
 }
 
@@ -397,6 +417,13 @@ impl Meter {
         }
     }
 
+    /// What erases the bar before other output goes to its terminal;
+    /// `None` when no bar is drawn.
+    pub fn eraser(&self) -> Option<Eraser> {
+        let shared = self.shared.as_ref()?;
+        (shared.mode == Mode::Bar).then(|| Eraser(shared.clone()))
+    }
+
     /// Where other messages of the run go (`--dups`'s unreadable files),
     /// the same way.
     pub fn messages(&self) -> Arc<dyn Messages + Send> {
@@ -457,18 +484,40 @@ impl Drop for Meter {
     }
 }
 
+/// Erases the bar before output goes to its terminal (see
+/// [`Meter::eraser`]); the sampler draws it again at its next tick.
+pub struct Eraser(Arc<Shared>);
+
+impl Eraser {
+    /// Take the bar off the screen, if it shows, and keep it off while
+    /// the returned guard lives.
+    pub fn erase(&self) -> Erased<'_> {
+        Erased(erase(&self.0))
+    }
+}
+
+/// The bar kept off the screen (see [`Eraser::erase`]).
+pub struct Erased<'e>(#[allow(dead_code)] MutexGuard<'e, Screen>);
+
+/// Take the bar off the screen, if it shows; nothing draws it again while
+/// the returned guard is held.
+fn erase(shared: &Shared) -> MutexGuard<'_, Screen> {
+    let mut screen = lock(&shared.screen);
+    if screen.shown {
+        if let Some(bar) = &screen.bar {
+            bar.finish_and_clear();
+        }
+        screen.shown = false;
+    }
+    screen
+}
+
 /// Prints messages around the bar (see [`Meter::errors`]).
 struct Printer(Arc<Shared>);
 
 impl Messages for Printer {
     fn report(&self, message: &str) {
-        let mut screen = lock(&self.0.screen);
-        if screen.shown {
-            if let Some(bar) = &screen.bar {
-                bar.finish_and_clear();
-            }
-            screen.shown = false;
-        }
+        let _screen = erase(&self.0);
         diag::report(message);
     }
 }

@@ -27,7 +27,7 @@ pub fn print(config: &Config, tree: &Tree, n: usize, out: impl Write) -> bool {
         tree.path(node, &mut path);
         printer.line(tree.total(node), &path);
     }
-    printer.end(config, tree)
+    printer.end(config, tree.grand_total())
 }
 
 /// The `n` largest printed nodes that pass `-t`, largest first, equal ones

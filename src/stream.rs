@@ -1,0 +1,708 @@
+//! du's count, streamed: each line printed as soon as it and everything
+//! before it in du's order is known, so `fdu -a / | head -1` answers at
+//! once and memory holds what is still being walked, not the whole tree.
+//!
+//! ```text
+//!  workers (visitor: Streamer)                  the emitter (one at a time, any worker)
+//!  ---------------------------                  ---------------------------------------
+//!  entry: fold into the batch's node, or        a frontier in path order: a stack of the
+//!         gather a child (a directory node,     directories entered, each with its
+//!         an -a file) for the end of batch      children sorted by name, last first
+//!  end_batch: lock the node once, add what      next child a file: its line
+//!             the batch gathered                next child a directory: enter it once
+//!  done(dir): its listings pending -= 1;          its own listing is done (else wait)
+//!             at 0, advance the emitter ------> no child left: the directory's line,
+//!                                                 its total into its parent's
+//! ```
+//!
+//! **Nodes.** A directory du prints (or `-S` keeps apart) gets a [`Node`]
+//! of its own; a deeper one is charged to its ancestor's node. A node
+//! counts its listings not yet visited: its own, and those of the deeper
+//! directories charged to it. When that count is 0, what it holds (its
+//! own entries, its children) is final, and the frontier may enter it.
+//! Once printed, a node and its children are freed.
+//!
+//! **Hard links.** A file with several links is charged to its first
+//! occurrence in path order, as [`crate::tree::Tree::assemble`] charges
+//! it: the frontier meets nodes in that order, so the first node that
+//! claims the file (when it is entered, for the files charged to it; when
+//! reached, for an `-a` line) is that occurrence. Nothing about a link is
+//! decided while walking, so the output never depends on thread timing.
+//!
+//! **Order of the walk.** The walker pushes each batch's subdirectories so
+//! that a worker takes them in name order (see `crate::walk`); what other
+//! workers take finishes ahead of the frontier and waits in memory.
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use fdu_platform::{Kind, Meta};
+
+use crate::diag::ScanError;
+use crate::links::LinkSet;
+use crate::tree::{join, NodeKind, Totals};
+use crate::visit::{Step, Visit, Visitor};
+use crate::walk::{Args, DirRef, ScanOptions};
+
+/// Where the streamed lines go.
+pub trait Lines: Send {
+    /// A line du prints: a node's totals and its path, in du's order
+    /// (each argument in turn, children before their parent, siblings in
+    /// byte order of their names).
+    fn line(&mut self, totals: &Totals, path: &[u8]);
+
+    /// Make what was written so far visible: the output pauses here.
+    fn flush(&mut self);
+
+    /// Whether the output is gone (its reader went away): the scan stops.
+    fn closed(&self) -> bool;
+}
+
+/// Flush at a pause only if the last flush is this old: a pause after
+/// every directory would cost a write each.
+const FLUSH_AFTER: Duration = Duration::from_millis(20);
+
+/// Past this many children and links held (about 60 bytes each: some
+/// 16 MB), only directories inside the one the output waits for may
+/// start ([`Visit::may_start`]).
+const HOLD_AT_MOST: usize = 1 << 18;
+
+/// Whether du's count can be streamed with `opts`: not when symlinked
+/// directories are set aside to the end of each argument (`-L` without
+/// `-l`), as they are charged wherever their real path would be.
+pub fn streams(opts: &ScanOptions) -> bool {
+    !opts.follow || opts.count_links
+}
+
+/// A directory with a node of its own.
+pub struct Node {
+    /// The node it is in (`None` for an argument).
+    parent: Option<Arc<Node>>,
+    name: Box<[u8]>,
+    kind: NodeKind,
+    /// Listings charged to this node whose entries are not all visited:
+    /// its own, and those of deeper directories charged to it.
+    pending: AtomicUsize,
+    held: Mutex<Held>,
+}
+
+/// What a node holds until the frontier enters it.
+#[derive(Default)]
+struct Held {
+    /// Entries charged to it (its own stat, files, deeper directories).
+    own: Totals,
+    /// Files with other links charged to it if it is their first
+    /// occurrence: identity and sizes.
+    links: Vec<((u64, u64), Totals)>,
+    /// Children with lines of their own, in no order.
+    kids: Vec<Kid>,
+    /// The names of the file children, back to back.
+    names: Vec<u8>,
+    /// The identities of the file children with other links, by where
+    /// their names start.
+    kid_links: Vec<(usize, (u64, u64))>,
+}
+
+impl Held {
+    /// Add a file printed by `-a` (`link`: its identity when it has other
+    /// links).
+    fn file(&mut self, name: &[u8], totals: &Totals, link: Option<(u64, u64)>) {
+        let start = self.names.len();
+        self.names.extend_from_slice(name);
+        if let Some(id) = link {
+            self.kid_links.push((start, id));
+        }
+        self.kids.push(Kid::File(FileKid {
+            start,
+            len: name.len() as u32 | if link.is_some() { LINKED } else { 0 },
+            disk: totals.disk,
+            apparent: totals.apparent,
+            time: totals.time,
+        }));
+    }
+
+    /// Move what `other` gathered in here.
+    fn take(&mut self, other: Held) {
+        self.own.add(&other.own);
+        if self.links.is_empty() {
+            self.links = other.links;
+        } else {
+            self.links.extend(other.links);
+        }
+        let base = self.names.len();
+        if base == 0 {
+            self.names = other.names;
+            self.kid_links = other.kid_links;
+            if self.kids.is_empty() {
+                self.kids = other.kids;
+            } else {
+                self.kids.extend(other.kids);
+            }
+            return;
+        }
+        self.names.extend_from_slice(&other.names);
+        self.kid_links
+            .extend(other.kid_links.into_iter().map(|(at, id)| (at + base, id)));
+        self.kids
+            .extend(other.kids.into_iter().map(|kid| match kid {
+                Kid::File(file) => Kid::File(FileKid {
+                    start: file.start + base,
+                    ..file
+                }),
+                dir => dir,
+            }));
+    }
+}
+
+/// A child's name (`names`: its parent's file names).
+fn kid_name<'a>(names: &'a [u8], kid: &'a Kid) -> &'a [u8] {
+    match kid {
+        Kid::Dir(node) => &node.name,
+        Kid::File(file) => &names[file.start..file.start + file.len()],
+    }
+}
+
+/// A child with a line of its own.
+enum Kid {
+    Dir(Arc<Node>),
+    File(FileKid),
+}
+
+/// A file printed by `-a`, in 40 bytes: its name is in its parent's
+/// [`Held::names`], its identity (when it has other links: printed only
+/// where it is charged) in [`Held::kid_links`].
+#[derive(Clone, Copy)]
+struct FileKid {
+    start: usize,
+    /// The name's length; [`LINKED`] set when the file has other links.
+    len: u32,
+    disk: u64,
+    apparent: u64,
+    time: crate::tree::Stamp,
+}
+
+/// See [`FileKid::len`].
+const LINKED: u32 = 1 << 31;
+
+impl FileKid {
+    fn len(&self) -> usize {
+        (self.len & !LINKED) as usize
+    }
+
+    fn linked(&self) -> bool {
+        self.len & LINKED != 0
+    }
+
+    fn totals(&self) -> Totals {
+        Totals {
+            disk: self.disk,
+            apparent: self.apparent,
+            inodes: 1,
+            time: self.time,
+            dirs: 0,
+            errors: 0,
+        }
+    }
+}
+
+impl Node {
+    fn new(parent: Option<&Arc<Node>>, name: &[u8], kind: NodeKind, own: Totals) -> Arc<Node> {
+        Arc::new(Node {
+            parent: parent.cloned(),
+            name: name.into(),
+            kind,
+            pending: AtomicUsize::new(1),
+            held: Mutex::new(Held {
+                own,
+                ..Held::default()
+            }),
+        })
+    }
+
+    fn held(&self) -> MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn ready(&self) -> bool {
+        self.pending.load(Ordering::Acquire) == 0
+    }
+}
+
+/// A path argument, in the emitter's queue.
+enum Root {
+    /// A directory: its node.
+    Dir(Arc<Node>),
+    /// Anything else: its path, sizes and identity when it may have been
+    /// met before.
+    File {
+        display: Box<[u8]>,
+        totals: Totals,
+        link: Option<(u64, u64)>,
+    },
+}
+
+/// A directory the frontier has entered.
+struct Frame {
+    kind: NodeKind,
+    /// Children left, sorted by name, the next one last.
+    kids: Vec<Kid>,
+    /// Their names and links (see [`Held`]).
+    names: Vec<u8>,
+    kid_links: Vec<(usize, (u64, u64))>,
+    /// Its total so far: its own entries and the children done.
+    total: Totals,
+    /// The length of the path before its name was joined.
+    path_len: usize,
+}
+
+/// The frontier and the output: whoever holds the lock advances both.
+struct Emitter<L> {
+    lines: L,
+    roots: std::collections::VecDeque<Root>,
+    stack: Vec<Frame>,
+    path: Vec<u8>,
+    grand: Totals,
+    /// Lines written since the last flush.
+    unflushed: bool,
+    flushed: Instant,
+}
+
+/// du's count, streamed to `L` (shared by every worker).
+pub struct Stream<'o, L> {
+    opts: &'o ScanOptions,
+    /// Files with other links: claimed by the first node to charge them.
+    links: LinkSet,
+    /// Track every file, not only multiply-linked ones (a file argument
+    /// among several arguments may also be met inside another).
+    hash_all_files: bool,
+    /// Every entry of an argument is charged to its own node (`-s`, no
+    /// `-a`/`-S`): a file with several names is charged where it is first
+    /// claimed, while walking.
+    charge_at_once: bool,
+    /// Taken out when the count finishes.
+    emitter: Mutex<Option<Emitter<L>>>,
+    /// The emitter has work: set before trying its lock, so its holder
+    /// looks again before it lets go.
+    dirty: AtomicBool,
+    cancelled: AtomicBool,
+    /// Children and links held in nodes, not printed yet.
+    held: AtomicUsize,
+    /// The directory the output waits for.
+    waiting: Mutex<Option<Arc<Node>>>,
+}
+
+/// What a streamed count ends with.
+pub struct Streamed<L> {
+    /// Where the lines went.
+    pub lines: L,
+    /// The sum over every argument (`-c`).
+    pub grand: Totals,
+}
+
+impl<'o, L: Lines> Stream<'o, L> {
+    /// A count of `args` with `opts`, its lines written to `lines`.
+    pub fn new(opts: &'o ScanOptions, args: &Args, lines: L) -> Stream<'o, L> {
+        Stream {
+            opts,
+            links: LinkSet::new(opts.threads.max(1)),
+            hash_all_files: crate::count::hash_all_files(opts, args),
+            charge_at_once: crate::count::charge_at_once(opts),
+            emitter: Mutex::new(Some(Emitter {
+                lines,
+                roots: Default::default(),
+                stack: Vec::new(),
+                path: Vec::new(),
+                grand: Totals::default(),
+                unflushed: false,
+                flushed: Instant::now(),
+            })),
+            dirty: AtomicBool::new(false),
+            cancelled: AtomicBool::new(false),
+            held: AtomicUsize::new(0),
+            waiting: Mutex::new(None),
+        }
+    }
+
+    fn totals(&self, meta: &Meta) -> Totals {
+        Totals::with_time(meta, self.opts.time)
+    }
+
+    /// Whether a file is tracked as possibly met again.
+    fn tracked(&self, meta: &Meta) -> bool {
+        !self.opts.count_links && meta.kind != Kind::Dir && (meta.nlink > 1 || self.hash_all_files)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Emitter<L>>> {
+        self.emitter.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Advance the frontier, unless another worker is at it (it will look
+    /// again before it lets go). Whoever takes the emitter's lock
+    /// otherwise calls this after letting go, so that no poke is lost.
+    fn poke(&self) {
+        self.dirty.store(true, Ordering::SeqCst);
+        while self.dirty.load(Ordering::SeqCst) {
+            let Ok(mut emitter) = self.emitter.try_lock() else {
+                return;
+            };
+            self.dirty.store(false, Ordering::SeqCst);
+            if let Some(e) = emitter.as_mut() {
+                self.advance(e);
+            }
+        }
+    }
+
+    /// Print everything that is known, in order, then flush if the output
+    /// has waited long enough.
+    fn advance(&self, e: &mut Emitter<L>) {
+        self.run_frontier(e);
+        if e.unflushed && e.flushed.elapsed() >= FLUSH_AFTER {
+            self.flush(e);
+        }
+    }
+
+    fn flush(&self, e: &mut Emitter<L>) {
+        e.lines.flush();
+        e.unflushed = false;
+        e.flushed = Instant::now();
+        if e.lines.closed() {
+            self.cancelled.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn run_frontier(&self, e: &mut Emitter<L>) {
+        let mut released = 0;
+        self.walk_frontier(e, &mut released);
+        self.held.fetch_sub(released, Ordering::Relaxed);
+    }
+
+    /// [`Stream::run_frontier`], counting the children and links it lets go.
+    fn walk_frontier(&self, e: &mut Emitter<L>, released: &mut usize) {
+        let separate_dirs = self.opts.separate_dirs;
+        loop {
+            let Some(top) = e.stack.last_mut() else {
+                // Between arguments: the next one, if it is known.
+                match e.roots.front() {
+                    None => return,
+                    Some(Root::Dir(node)) if !node.ready() => {
+                        self.wait_for(node);
+                        return;
+                    }
+                    Some(_) => {}
+                }
+                match e.roots.pop_front() {
+                    Some(Root::Dir(node)) => {
+                        e.path.clear();
+                        e.path.extend_from_slice(&node.name);
+                        *released += self.enter(e, &node, 0);
+                    }
+                    Some(Root::File {
+                        display,
+                        totals,
+                        link,
+                    }) => {
+                        if link.is_none() || link.is_some_and(|id| self.links.claim_file(id)) {
+                            e.lines.line(&totals, &display);
+                            e.unflushed = true;
+                            e.grand.add(&totals);
+                        }
+                    }
+                    None => unreachable!("the queue's front was just looked at"),
+                }
+                continue;
+            };
+            match top.kids.last() {
+                None => {
+                    let frame = e.stack.pop().expect("the top frame");
+                    if frame.kind != NodeKind::DeepDir {
+                        e.lines.line(&frame.total, &e.path);
+                        e.unflushed = true;
+                    }
+                    e.path.truncate(frame.path_len);
+                    match e.stack.last_mut() {
+                        Some(parent)
+                            if !(separate_dirs
+                                && matches!(frame.kind, NodeKind::Dir | NodeKind::DeepDir)) =>
+                        {
+                            parent.total.add(&frame.total)
+                        }
+                        _ => e.grand.add(&frame.total),
+                    }
+                    if self.cancelled.load(Ordering::Relaxed) {
+                        return;
+                    }
+                }
+                Some(Kid::Dir(node)) => {
+                    if !node.ready() {
+                        self.wait_for(node);
+                        return;
+                    }
+                    let Some(Kid::Dir(node)) = top.kids.pop() else {
+                        unreachable!("the last child was just looked at");
+                    };
+                    *released += 1;
+                    let before = e.path.len();
+                    join(&mut e.path, &node.name);
+                    *released += self.enter(e, &node, before);
+                }
+                Some(Kid::File(file)) => {
+                    let file = *file;
+                    top.kids.pop();
+                    *released += 1;
+                    let charged = !file.linked() || {
+                        let at = top
+                            .kid_links
+                            .binary_search_by_key(&file.start, |&(at, _)| at)
+                            .expect("a linked child's identity is kept");
+                        self.links.claim_file(top.kid_links[at].1)
+                    };
+                    if charged {
+                        let totals = file.totals();
+                        top.total.add(&totals);
+                        let before = e.path.len();
+                        join(&mut e.path, &top.names[file.start..file.start + file.len()]);
+                        e.lines.line(&totals, &e.path);
+                        e.unflushed = true;
+                        e.path.truncate(before);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The output waits for `node`.
+    fn wait_for(&self, node: &Arc<Node>) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        if !waiting.as_ref().is_some_and(|w| Arc::ptr_eq(w, node)) {
+            *waiting = Some(node.clone());
+        }
+    }
+
+    /// Enter a node whose listings are all visited (its name already on
+    /// the path): charge it the links it meets first, order its children.
+    /// Returns how many links it let go.
+    fn enter(&self, e: &mut Emitter<L>, node: &Node, path_len: usize) -> usize {
+        let held = std::mem::take(&mut *node.held());
+        let Held {
+            mut own,
+            links,
+            mut kids,
+            names,
+            mut kid_links,
+        } = held;
+        let released = links.len();
+        for (id, totals) in links {
+            if self.links.claim_file(id) {
+                own.add(&totals);
+            }
+        }
+        kids.sort_unstable_by(|a, b| kid_name(&names, b).cmp(kid_name(&names, a)));
+        kid_links.sort_unstable_by_key(|&(at, _)| at);
+        e.stack.push(Frame {
+            kind: node.kind,
+            kids,
+            names,
+            kid_links,
+            total: own,
+            path_len,
+        });
+        released
+    }
+}
+
+impl<L: Lines> Visitor for Stream<'_, L> {
+    type Worker<'v>
+        = Streamer<'v, L>
+    where
+        Self: 'v;
+
+    type Output = Streamed<L>;
+
+    fn worker(&self, _index: usize) -> Streamer<'_, L> {
+        Streamer {
+            stream: self,
+            target: None,
+            gathered: Held::default(),
+        }
+    }
+
+    fn finish(&self, workers: Vec<Streamer<'_, L>>) -> Streamed<L> {
+        drop(workers);
+        let mut e = self.lock().take().expect("a count finishes once");
+        if !self.cancelled.load(Ordering::Relaxed) {
+            self.run_frontier(&mut e);
+            debug_assert!(
+                e.stack.is_empty() && e.roots.is_empty(),
+                "a walk that was not cancelled left nothing unprinted"
+            );
+        }
+        Streamed {
+            lines: e.lines,
+            grand: e.grand,
+        }
+    }
+
+    /// Lines within an argument are printed as they are known, so the
+    /// walk should follow their order; with one line per argument (`-s`,
+    /// no `-a`/`-S`) nothing waits.
+    fn ordered(&self) -> bool {
+        !self.charge_at_once
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    fn idle(&self) {
+        if let Ok(mut e) = self.emitter.try_lock() {
+            if let Some(e) = e.as_mut().filter(|e| e.unflushed) {
+                self.flush(e);
+            }
+        }
+        self.poke();
+    }
+}
+
+/// One worker's part of a [`Stream`]: what the current batch gathered for
+/// its node, added under the node's lock once per batch.
+pub struct Streamer<'s, L> {
+    stream: &'s Stream<'s, L>,
+    /// The node the batch charges.
+    target: Option<Arc<Node>>,
+    gathered: Held,
+}
+
+impl<L: Lines> Streamer<'_, L> {
+    /// Gather for `node` (ending what was gathered for another).
+    #[inline]
+    fn gather(&mut self, node: &Arc<Node>) -> &mut Held {
+        if !self.target.as_ref().is_some_and(|t| Arc::ptr_eq(t, node)) {
+            self.flush();
+            self.target = Some(node.clone());
+        }
+        &mut self.gathered
+    }
+
+    fn flush(&mut self) {
+        let Some(node) = self.target.take() else {
+            return;
+        };
+        let gathered = std::mem::take(&mut self.gathered);
+        let count = gathered.links.len() + gathered.kids.len();
+        if count > 0 {
+            self.stream.held.fetch_add(count, Ordering::Relaxed);
+        }
+        node.held().take(gathered);
+    }
+}
+
+impl<L: Lines> Visit for Streamer<'_, L> {
+    type Dir = Arc<Node>;
+
+    fn root(&mut self, display: &[u8], meta: &Meta) -> Step<Arc<Node>> {
+        let stream = self.stream;
+        let totals = stream.totals(meta);
+        let mut guard = stream.lock();
+        let Some(e) = guard.as_mut() else {
+            return Step::Skip;
+        };
+        // Every earlier argument is walked: print what is left of it.
+        stream.run_frontier(e);
+        if meta.kind == Kind::Dir {
+            let node = Node::new(None, display, NodeKind::Root, totals);
+            e.roots.push_back(Root::Dir(node.clone()));
+            drop(guard);
+            stream.poke();
+            return Step::Descend(node);
+        }
+        let link = stream.tracked(meta).then(|| meta.id());
+        e.roots.push_back(Root::File {
+            display: display.into(),
+            totals,
+            link,
+        });
+        stream.advance(e);
+        drop(guard);
+        stream.poke();
+        Step::Skip
+    }
+
+    #[inline]
+    fn entry(&mut self, dir: &DirRef<'_, Arc<Node>>, name: &[u8], meta: &Meta) -> Step<Arc<Node>> {
+        let stream = self.stream;
+        let opts = stream.opts;
+        let depth = dir.depth() + 1;
+        let printed = depth <= opts.max_depth;
+        let totals = stream.totals(meta);
+        let target = dir.state();
+        if stream.tracked(meta) {
+            if stream.charge_at_once {
+                if stream.links.claim_file(meta.id()) {
+                    self.gather(target).own.add(&totals);
+                }
+            } else if opts.all && printed {
+                self.gather(target).file(name, &totals, Some(meta.id()));
+            } else {
+                self.gather(target).links.push((meta.id(), totals));
+            }
+            return Step::Skip;
+        }
+        if meta.kind == Kind::Dir {
+            if printed || opts.separate_dirs {
+                let kind = if printed {
+                    NodeKind::Dir
+                } else {
+                    NodeKind::DeepDir
+                };
+                let node = Node::new(Some(target), name, kind, totals);
+                self.gather(target).kids.push(Kid::Dir(node.clone()));
+                return Step::Descend(node);
+            }
+            // Charged to the ancestor's node, which now waits for this
+            // listing too (counted before the walker can list it).
+            target.pending.fetch_add(1, Ordering::Relaxed);
+            self.gather(target).own.add(&totals);
+            return Step::Descend(target.clone());
+        }
+        if opts.all && printed {
+            self.gather(target).file(name, &totals, None);
+        } else {
+            self.gather(target).own.add(&totals);
+        }
+        Step::Skip
+    }
+
+    fn end_batch(&mut self) {
+        self.flush();
+    }
+
+    fn error(&mut self, dir: Option<&Arc<Node>>, _: &ScanError) {
+        if let Some(node) = dir {
+            self.flush();
+            node.held().own.add(&Totals::error());
+        }
+    }
+
+    /// While few children and links are held, any; past
+    /// `HOLD_AT_MOST`, only a directory inside the one the output waits
+    /// for (whose own listing, batches and deeper listings are all queued
+    /// or running, so one always may).
+    fn may_start(&self, dir: &Arc<Node>) -> bool {
+        let stream = self.stream;
+        if stream.held.load(Ordering::Relaxed) <= HOLD_AT_MOST {
+            return true;
+        }
+        let waiting = stream.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(waiting) = waiting.as_ref() else {
+            return true;
+        };
+        std::iter::successors(Some(dir), |n| n.parent.as_ref()).any(|n| Arc::ptr_eq(n, waiting))
+    }
+
+    fn done(&mut self, dir: &Arc<Node>) {
+        self.flush();
+        if dir.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.stream.poke();
+        }
+    }
+}
