@@ -62,10 +62,10 @@ pub trait Lines: Send {
 /// every directory would cost a write each.
 const FLUSH_AFTER: Duration = Duration::from_millis(20);
 
-/// Past this many children and links held (about 60 bytes each: some
-/// 16 MB), only directories inside the one the output waits for may
-/// start ([`Visit::may_start`]).
-const HOLD_AT_MOST: usize = 1 << 18;
+/// Past this many children and links held (60 to 100 bytes each with
+/// their names: 8 to 13 MB), only directories inside the one the output
+/// waits for may start ([`Visit::may_start`]).
+const HOLD_AT_MOST: usize = 1 << 17;
 
 /// Whether du's count can be streamed with `opts`: not when symlinked
 /// directories are set aside to the end of each argument (`-L` without
@@ -94,12 +94,14 @@ struct Held {
     /// Files with other links charged to it if it is their first
     /// occurrence: identity and sizes.
     links: Vec<((u64, u64), Totals)>,
-    /// Children with lines of their own, in no order.
-    kids: Vec<Kid>,
-    /// The names of the file children, back to back.
+    /// Subdirectories with nodes of their own, in no order.
+    dirs: Vec<Arc<Node>>,
+    /// Files printed by `-a`, in no order.
+    files: Vec<FileKid>,
+    /// The names of `files`, back to back.
     names: Vec<u8>,
-    /// The identities of the file children with other links, by where
-    /// their names start.
+    /// The identities of the `files` with other links, by where their
+    /// names start.
     kid_links: Vec<(usize, (u64, u64))>,
 }
 
@@ -112,60 +114,46 @@ impl Held {
         if let Some(id) = link {
             self.kid_links.push((start, id));
         }
-        self.kids.push(Kid::File(FileKid {
+        self.files.push(FileKid {
             start,
-            len: name.len() as u32 | if link.is_some() { LINKED } else { 0 },
+            sec: totals.time.sec,
             disk: totals.disk,
             apparent: totals.apparent,
-            time: totals.time,
-        }));
+            len: name.len() as u32 | if link.is_some() { LINKED } else { 0 },
+            nsec: totals.time.nsec,
+        });
     }
 
     /// Move what `other` gathered in here.
     fn take(&mut self, other: Held) {
         self.own.add(&other.own);
-        if self.links.is_empty() {
-            self.links = other.links;
-        } else {
-            self.links.extend(other.links);
-        }
+        append(&mut self.links, other.links);
+        append(&mut self.dirs, other.dirs);
         let base = self.names.len();
         if base == 0 {
             self.names = other.names;
             self.kid_links = other.kid_links;
-            if self.kids.is_empty() {
-                self.kids = other.kids;
-            } else {
-                self.kids.extend(other.kids);
-            }
+            append(&mut self.files, other.files);
             return;
         }
         self.names.extend_from_slice(&other.names);
         self.kid_links
             .extend(other.kid_links.into_iter().map(|(at, id)| (at + base, id)));
-        self.kids
-            .extend(other.kids.into_iter().map(|kid| match kid {
-                Kid::File(file) => Kid::File(FileKid {
-                    start: file.start + base,
-                    ..file
-                }),
-                dir => dir,
+        self.files
+            .extend(other.files.into_iter().map(|file| FileKid {
+                start: file.start + base,
+                ..file
             }));
     }
 }
 
-/// A child's name (`names`: its parent's file names).
-fn kid_name<'a>(names: &'a [u8], kid: &'a Kid) -> &'a [u8] {
-    match kid {
-        Kid::Dir(node) => &node.name,
-        Kid::File(file) => &names[file.start..file.start + file.len()],
+/// Append `more` to `to` (taking it whole when `to` is empty).
+fn append<T>(to: &mut Vec<T>, more: Vec<T>) {
+    if to.is_empty() {
+        *to = more;
+    } else {
+        to.extend(more);
     }
-}
-
-/// A child with a line of its own.
-enum Kid {
-    Dir(Arc<Node>),
-    File(FileKid),
 }
 
 /// A file printed by `-a`, in 40 bytes: its name is in its parent's
@@ -174,19 +162,21 @@ enum Kid {
 #[derive(Clone, Copy)]
 struct FileKid {
     start: usize,
-    /// The name's length; [`LINKED`] set when the file has other links.
-    len: u32,
+    /// Its time (`--time`): seconds, and `nsec` below.
+    sec: i64,
     disk: u64,
     apparent: u64,
-    time: crate::tree::Stamp,
+    /// The name's length; [`LINKED`] set when the file has other links.
+    len: u32,
+    nsec: u32,
 }
 
 /// See [`FileKid::len`].
 const LINKED: u32 = 1 << 31;
 
 impl FileKid {
-    fn len(&self) -> usize {
-        (self.len & !LINKED) as usize
+    fn name<'n>(&self, names: &'n [u8]) -> &'n [u8] {
+        &names[self.start..self.start + (self.len & !LINKED) as usize]
     }
 
     fn linked(&self) -> bool {
@@ -198,7 +188,10 @@ impl FileKid {
             disk: self.disk,
             apparent: self.apparent,
             inodes: 1,
-            time: self.time,
+            time: crate::tree::Stamp {
+                sec: self.sec,
+                nsec: self.nsec,
+            },
             dirs: 0,
             errors: 0,
         }
@@ -228,6 +221,11 @@ impl Node {
     }
 }
 
+/// Where a node lives: what [`Stream::waiting`] holds.
+fn address(node: &Arc<Node>) -> usize {
+    Arc::as_ptr(node) as usize
+}
+
 /// A path argument, in the emitter's queue.
 enum Root {
     /// A directory: its node.
@@ -244,9 +242,10 @@ enum Root {
 /// A directory the frontier has entered.
 struct Frame {
     kind: NodeKind,
-    /// Children left, sorted by name, the next one last.
-    kids: Vec<Kid>,
-    /// Their names and links (see [`Held`]).
+    /// Children left, each kind sorted by name, the next one last.
+    dirs: Vec<Arc<Node>>,
+    files: Vec<FileKid>,
+    /// The files' names and links (see [`Held`]).
     names: Vec<u8>,
     kid_links: Vec<(usize, (u64, u64))>,
     /// Its total so far: its own entries and the children done.
@@ -287,8 +286,10 @@ pub struct Stream<'o, L> {
     cancelled: AtomicBool,
     /// Children and links held in nodes, not printed yet.
     held: AtomicUsize,
-    /// The directory the output waits for.
-    waiting: Mutex<Option<Arc<Node>>>,
+    /// The address of the directory the output waits for (0: none). Only
+    /// compared, never followed: the frontier holds that node while it
+    /// waits for it.
+    waiting: AtomicUsize,
 }
 
 /// What a streamed count ends with.
@@ -319,7 +320,7 @@ impl<'o, L: Lines> Stream<'o, L> {
             dirty: AtomicBool::new(false),
             cancelled: AtomicBool::new(false),
             held: AtomicUsize::new(0),
-            waiting: Mutex::new(None),
+            waiting: AtomicUsize::new(0),
         }
     }
 
@@ -411,7 +412,14 @@ impl<'o, L: Lines> Stream<'o, L> {
                 }
                 continue;
             };
-            match top.kids.last() {
+            // The next child: the directory or the file first by name.
+            let next_is_dir = match (top.dirs.last(), top.files.last()) {
+                (None, None) => None,
+                (Some(_), None) => Some(true),
+                (None, Some(_)) => Some(false),
+                (Some(dir), Some(file)) => Some(*dir.name < *file.name(&top.names)),
+            };
+            match next_is_dir {
                 None => {
                     let frame = e.stack.pop().expect("the top frame");
                     if frame.kind != NodeKind::DeepDir {
@@ -432,22 +440,20 @@ impl<'o, L: Lines> Stream<'o, L> {
                         return;
                     }
                 }
-                Some(Kid::Dir(node)) => {
+                Some(true) => {
+                    let node = top.dirs.last().expect("a directory is next");
                     if !node.ready() {
                         self.wait_for(node);
                         return;
                     }
-                    let Some(Kid::Dir(node)) = top.kids.pop() else {
-                        unreachable!("the last child was just looked at");
-                    };
+                    let node = top.dirs.pop().expect("a directory is next");
                     *released += 1;
                     let before = e.path.len();
                     join(&mut e.path, &node.name);
                     *released += self.enter(e, &node, before);
                 }
-                Some(Kid::File(file)) => {
-                    let file = *file;
-                    top.kids.pop();
+                Some(false) => {
+                    let file = top.files.pop().expect("a file is next");
                     *released += 1;
                     let charged = !file.linked() || {
                         let at = top
@@ -460,7 +466,7 @@ impl<'o, L: Lines> Stream<'o, L> {
                         let totals = file.totals();
                         top.total.add(&totals);
                         let before = e.path.len();
-                        join(&mut e.path, &top.names[file.start..file.start + file.len()]);
+                        join(&mut e.path, file.name(&top.names));
                         e.lines.line(&totals, &e.path);
                         e.unflushed = true;
                         e.path.truncate(before);
@@ -472,10 +478,7 @@ impl<'o, L: Lines> Stream<'o, L> {
 
     /// The output waits for `node`.
     fn wait_for(&self, node: &Arc<Node>) {
-        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-        if !waiting.as_ref().is_some_and(|w| Arc::ptr_eq(w, node)) {
-            *waiting = Some(node.clone());
-        }
+        self.waiting.store(address(node), Ordering::Relaxed);
     }
 
     /// Enter a node whose listings are all visited (its name already on
@@ -486,7 +489,8 @@ impl<'o, L: Lines> Stream<'o, L> {
         let Held {
             mut own,
             links,
-            mut kids,
+            mut dirs,
+            mut files,
             names,
             mut kid_links,
         } = held;
@@ -496,11 +500,13 @@ impl<'o, L: Lines> Stream<'o, L> {
                 own.add(&totals);
             }
         }
-        kids.sort_unstable_by(|a, b| kid_name(&names, b).cmp(kid_name(&names, a)));
+        dirs.sort_unstable_by(|a, b| b.name.cmp(&a.name));
+        files.sort_unstable_by(|a, b| b.name(&names).cmp(a.name(&names)));
         kid_links.sort_unstable_by_key(|&(at, _)| at);
         e.stack.push(Frame {
             kind: node.kind,
-            kids,
+            dirs,
+            files,
             names,
             kid_links,
             total: own,
@@ -588,7 +594,7 @@ impl<L: Lines> Streamer<'_, L> {
             return;
         };
         let gathered = std::mem::take(&mut self.gathered);
-        let count = gathered.links.len() + gathered.kids.len();
+        let count = gathered.links.len() + gathered.dirs.len() + gathered.files.len();
         if count > 0 {
             self.stream.held.fetch_add(count, Ordering::Relaxed);
         }
@@ -655,7 +661,7 @@ impl<L: Lines> Visit for Streamer<'_, L> {
                     NodeKind::DeepDir
                 };
                 let node = Node::new(Some(target), name, kind, totals);
-                self.gather(target).kids.push(Kid::Dir(node.clone()));
+                self.gather(target).dirs.push(node.clone());
                 return Step::Descend(node);
             }
             // Charged to the ancestor's node, which now waits for this
@@ -692,11 +698,10 @@ impl<L: Lines> Visit for Streamer<'_, L> {
         if stream.held.load(Ordering::Relaxed) <= HOLD_AT_MOST {
             return true;
         }
-        let waiting = stream.waiting.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(waiting) = waiting.as_ref() else {
-            return true;
-        };
-        std::iter::successors(Some(dir), |n| n.parent.as_ref()).any(|n| Arc::ptr_eq(n, waiting))
+        let waiting = stream.waiting.load(Ordering::Relaxed);
+        waiting == 0
+            || std::iter::successors(Some(dir), |n| n.parent.as_ref())
+                .any(|n| address(n) == waiting)
     }
 
     fn done(&mut self, dir: &Arc<Node>) {

@@ -568,7 +568,7 @@ impl<T> Queue<T> {
     fn pop(&self, may_take: impl Fn(&T) -> bool) -> Option<T> {
         match self {
             Queue::Oldest(deque) => deque.pop(),
-            Queue::Newest(deque) => take_newest(&mut locked(deque), may_take),
+            Queue::Newest(deque) => take_newest(&mut locked(deque), usize::MAX, may_take),
         }
     }
 
@@ -589,11 +589,21 @@ impl<T> Queue<T> {
     }
 }
 
-/// The newest task `may_take` accepts (usually the newest of all).
-fn take_newest<T>(deque: &mut VecDeque<T>, may_take: impl Fn(&T) -> bool) -> Option<T> {
-    let at = deque.iter().rposition(may_take)?;
-    deque.remove(at)
+/// The newest task `may_take` accepts (usually the newest of all) among
+/// the `look` newest.
+fn take_newest<T>(
+    deque: &mut VecDeque<T>,
+    look: usize,
+    may_take: impl Fn(&T) -> bool,
+) -> Option<T> {
+    let newest = deque.iter().rev().take(look).position(may_take)?;
+    deque.remove(deque.len() - 1 - newest)
 }
+
+/// How many of another worker's newest tasks a thief looks at when
+/// directories are held back: those a worker pushes last are the ones
+/// the output waits for; its owner looks at all of them.
+const THIEF_LOOKS_AT: usize = 8;
 
 impl<T> Thief<T> {
     /// Take a task; from a [`Queue::Newest`], the newest `may_take`
@@ -601,7 +611,8 @@ impl<T> Thief<T> {
     fn steal(&self, may_take: impl Fn(&T) -> bool) -> Steal<T> {
         match self {
             Thief::Oldest(stealer) => stealer.steal(),
-            Thief::Newest(deque) => match take_newest(&mut locked(deque), may_take) {
+            Thief::Newest(deque) => match take_newest(&mut locked(deque), THIEF_LOOKS_AT, may_take)
+            {
                 Some(task) => Steal::Success(task),
                 None => Steal::Empty,
             },
