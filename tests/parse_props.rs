@@ -190,6 +190,12 @@ fn config(cases: u32) -> Config {
 fn parsing_keeps_its_invariants() {
     let dir = sandbox();
 
+    // Found by fuzzing: `--f` is du's abbreviation of --files0-from, and
+    // a run that reads its paths from a list has none on the command line.
+    set_unit_env(&vec![None; UNIT_VARS.len()]);
+    check_cli(&[OsString::from("--f"), OsString::new()]);
+    check_cli(&[OsString::from("--files0-from=list")]);
+
     let mut runner = TestRunner::new(config(2000));
     let specs = runner.run(&spec(), |s| {
         check_units_spec(&s);

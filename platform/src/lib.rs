@@ -17,9 +17,10 @@
 //! ranges with [`mapped`]'s SIGBUS-guarded windows.
 //!
 //! All `unsafe` code of the project lives in this crate, only in the modules
-//! that say `#![allow(unsafe_code)]` ([`mapped`], [`uring`] and [`localtime`]; the rest of
-//! the crate denies it, and rustix wraps the other raw syscalls); every
-//! block carries a `// SAFETY:` comment.
+//! that say `#![allow(unsafe_code)]` ([`mapped`], [`uring`] and [`localtime`]) and
+//! in [`limits::cap_malloc_arenas`] (one `mallopt` call); the rest of the
+//! crate denies it, and rustix wraps the other raw syscalls. Every block
+//! carries a `// SAFETY:` comment.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 

@@ -29,6 +29,29 @@ pub fn raise_nofile() -> u64 {
     256
 }
 
+/// Let glibc's `malloc` keep at most `arenas` arenas (`M_ARENA_MAX`),
+/// unless `MALLOC_ARENA_MAX` is set in the environment (that choice wins).
+///
+/// glibc gives threads up to eight arenas per CPU by default; each keeps
+/// the memory freed into it, so a scan whose workers allocate and free
+/// many small nodes (fdu's streamed output) peaks higher than what it
+/// holds. A no-op where the C library is not glibc.
+#[allow(unsafe_code)]
+pub fn cap_malloc_arenas(arenas: usize) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        let arenas = libc::c_int::try_from(arenas.max(1)).unwrap_or(libc::c_int::MAX);
+        // SAFETY: mallopt only sets a tuning parameter of the allocator;
+        // M_ARENA_MAX with a positive value is valid at any time, also
+        // while other threads allocate.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, arenas);
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = arenas;
+}
+
 /// The soft `RLIMIT_NOFILE` in force: how many descriptors the scan may
 /// budget. A library caller that wants more raises it first (the `fdu`
 /// binary does, with [`raise_nofile`]).

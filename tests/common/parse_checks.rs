@@ -92,7 +92,13 @@ pub fn check_cli(args: &[OsString]) {
         Parsed::Run(config) => {
             check_units(config.units, &format!("{args:?}"));
             assert!(config.scan.threads >= 1, "no thread for {args:?}");
-            assert!(!config.paths.is_empty(), "no path for {args:?}");
+            // Paths come from the command line (`.` by default), or from
+            // the --files0-from list (read when the run starts), or there
+            // are none to scan: -f reads an export.
+            assert!(
+                !config.paths.is_empty() || config.files0_from.is_some() || config.import.is_some(),
+                "no path for {args:?}"
+            );
             if let Some(dups) = &config.dups {
                 assert!(dups.threads >= 1, "no hashing thread for {args:?}");
             }
