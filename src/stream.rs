@@ -71,7 +71,7 @@ const HOLD_AT_MOST: usize = 1 << 17;
 /// directories are set aside to the end of each argument (`-L` without
 /// `-l`), as they are charged wherever their real path would be.
 pub fn streams(opts: &ScanOptions) -> bool {
-    !opts.follow || opts.count_links
+    !opts.defers_symlinked_dirs()
 }
 
 /// A directory with a node of its own.

@@ -98,6 +98,15 @@ pub struct ScanOptions {
     pub time: TimeKind,
 }
 
+impl ScanOptions {
+    /// Whether directories reached through symlinks are set aside and
+    /// walked after the rest of their argument (`-L` without `-l`, see
+    /// the walker's `Deferred`).
+    pub fn defers_symlinked_dirs(&self) -> bool {
+        self.follow && !self.count_links
+    }
+}
+
 impl Default for ScanOptions {
     /// du's defaults: no symlink followed, every level printed, hard links
     /// counted once, [`default_threads`] workers, no pinning.
@@ -1449,7 +1458,7 @@ pub fn walk<'s, B: Backend, V: Visitor>(
         }),
         dirs: LinkSet::new(threads),
         hash_dirs: several || opts.follow,
-        defer_links: opts.follow && !opts.count_links,
+        defer_links: opts.defers_symlinked_dirs(),
         deferred: Mutex::new(Vec::new()),
         root_dev: AtomicU64::new(0),
         follow,

@@ -91,7 +91,8 @@ fn check_bar(run: &Run, text: &[u8], expected: &[u8], messages: &[Vec<u8>], f: &
     // Each draw of the bar runs from its text to the next erase
     // (`\r` + `ESC [2K`, indicatif's); what else the terminal got is the screen.
     let mut screen = Vec::new();
-    let mut pieces = split(raw, b"\r\x1b[2K").peekable();
+    let erase = [b"\r", CLEAR].concat();
+    let mut pieces = split(raw, &erase).peekable();
     while let Some(piece) = pieces.next() {
         let draw = BARS.iter().filter_map(|bar| find(piece, bar)).min();
         match draw {
