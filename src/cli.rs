@@ -8,9 +8,11 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use fdu_platform::pin::{self, PinChoice, PinMode, Placement, Topology};
 use fdu_platform::BackendChoice;
 
+use crate::checkpoint::{Header, Journal, Saved, Start};
 use crate::config::os_bytes;
 pub use crate::config::{
-    default_threads, Config, DupsOptions, ExportOptions, Format, Io, Measure, TimeOptions, Toggle,
+    default_threads, CheckpointOptions, Config, DupsOptions, ExportOptions, Format, Io, Measure,
+    TimeOptions, Toggle,
 };
 use crate::diag::{self, ExitStatus};
 use crate::exclude::Exclude;
@@ -132,6 +134,22 @@ pub fn command() -> Command {
                 .hide(true),
         )
         .arg(flag("stats").long("stats").help("after the scan, print counts, syscalls by kind and per-worker balance on stderr"))
+        // Scans that outlast a run (src/checkpoint.rs).
+        .arg(
+            Arg::new("checkpoint")
+                .long("checkpoint")
+                .value_name("FILE")
+                .value_parser(clap::value_parser!(OsString))
+                .help("keep the scan's state in FILE as it goes (du's lines only), so that --resume FILE can finish it after a kill"),
+        )
+        .arg(value("checkpoint-interval", "SECS").long("checkpoint-interval").help("with --checkpoint: take a checkpoint every SECS seconds (default 60)"))
+        .arg(
+            Arg::new("resume")
+                .long("resume")
+                .value_name("FILE")
+                .value_parser(clap::value_parser!(OsString))
+                .help("finish the scan whose checkpoint is FILE, with its options, printing all of its output (takes no other option but --stats and --progress/--no-progress)"),
+        )
         // Progress on stderr (output::progress); the last of the two wins.
         .arg(flag("progress").long("progress").help("show progress on stderr: a line redrawn in place on a terminal, else a plain line every 5 seconds (default: only on a terminal, after 1 second, and not with -0 or --json)"))
         .arg(flag("no-progress").long("no-progress").help("show no progress on stderr"))
@@ -663,7 +681,8 @@ pub enum Parsed {
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     let mut cmd = command();
     let specs = opt_specs(&cmd);
-    let norm = match getopt(args.into_iter().collect(), &specs) {
+    let raw: Vec<OsString> = args.into_iter().collect();
+    let norm = match getopt(raw.clone(), &specs) {
         Ok(n) => n,
         Err(message) => return Parsed::Usage(message),
     };
@@ -905,6 +924,28 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     if format != Format::Du && !depth_given && !all {
         max_depth = 0;
     }
+    let resume = m.get_one::<OsString>("resume").cloned().map(os_bytes);
+    if resume.is_some() {
+        let own = ["resume", "stats", "progress", "no-progress"];
+        let other = m
+            .ids()
+            .map(|id| id.as_str())
+            .find(|id| !own.contains(id) && given(&m, id));
+        if let Some(id) = other {
+            let name = specs
+                .iter()
+                .find(|s| s.id == id)
+                .and_then(|s| s.long.clone().map(|l| format!("--{l}")))
+                .unwrap_or_else(|| "a FILE operand".to_string());
+            return Parsed::Usage(format!(
+                "--resume takes the checkpoint's options: {name} does not apply to it"
+            ));
+        }
+    }
+    let checkpoint = match checkpoint_options(&m, &raw, format, top, dups.is_some(), follow) {
+        Ok(c) => c,
+        Err(message) => return Parsed::Usage(message),
+    };
     Parsed::Run(Box::new(Config {
         scan: ScanOptions {
             follow,
@@ -942,6 +983,70 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         format,
         top,
         progress,
+        checkpoint,
+        resume,
+    }))
+}
+
+/// `--checkpoint FILE` and `--checkpoint-interval SECS`, or a usage error:
+/// a checkpoint keeps du's lines as they are streamed, so the outputs
+/// built on the whole tree (`-o`, `--format`, `--top`, `--dups`, `-f`)
+/// have none, nor has `-L` (without `-l`), which sets symlinked
+/// directories aside to the end.
+fn checkpoint_options(
+    m: &ArgMatches,
+    raw: &[OsString],
+    format: Format,
+    top: Option<usize>,
+    dups: bool,
+    follow: bool,
+) -> Result<Option<CheckpointOptions>, String> {
+    let interval = match m
+        .get_many::<String>("checkpoint-interval")
+        .and_then(|mut v| v.next_back())
+    {
+        None => std::time::Duration::from_secs(60),
+        Some(text) => match text.parse::<f64>() {
+            Ok(secs) if secs > 0.0 && secs.is_finite() && secs < 1e9 => {
+                std::time::Duration::from_secs_f64(secs)
+            }
+            _ => return Err(format!("invalid --checkpoint-interval '{}'", shown(text))),
+        },
+    };
+    let Some(file) = m.get_one::<OsString>("checkpoint") else {
+        return match given(m, "checkpoint-interval") {
+            true => Err("--checkpoint-interval requires --checkpoint".to_string()),
+            false => Ok(None),
+        };
+    };
+    let misfit = if given(m, "output") {
+        Some("-o")
+    } else if given(m, "input-file") {
+        Some("-f")
+    } else if dups {
+        Some("--dups")
+    } else if format != Format::Du {
+        Some(if flag(m, "json") {
+            "--json"
+        } else {
+            "--format"
+        })
+    } else if top.is_some() {
+        Some("--top")
+    } else if given(m, "resume") {
+        Some("--resume")
+    } else if follow && !flag(m, "count-links") {
+        Some("--dereference")
+    } else {
+        None
+    };
+    if let Some(name) = misfit {
+        return Err(format!("--checkpoint does not apply to {name}"));
+    }
+    Ok(Some(CheckpointOptions {
+        file: os_bytes(file.clone()),
+        interval,
+        argv: raw.iter().skip(1).cloned().map(os_bytes).collect(),
     }))
 }
 
@@ -1130,6 +1235,9 @@ fn parse_size(text: &str) -> Option<u64> {
 
 /// Run a parsed configuration, printing to stdout; returns the exit status.
 pub fn run(config: &Config) -> ExitStatus {
+    if let Some(file) = &config.resume {
+        return resume(config, file);
+    }
     for warning in &config.warnings {
         diag::report(warning);
     }
@@ -1194,7 +1302,16 @@ pub fn run(config: &Config) -> ExitStatus {
         crate::output::Stdout::new(),
     );
     let ring = report.ring.as_deref();
-    conclude(config, report.ran, ring, &report.outcome, failed, started).max(list_status)
+    conclude(
+        config,
+        report.ran,
+        ring,
+        &report.outcome,
+        failed,
+        started,
+        None,
+    )
+    .max(list_status)
 }
 
 /// After the output: `--stats`, then the exit status. A reader that went
@@ -1207,9 +1324,10 @@ fn conclude(
     outcome: &crate::walk::ScanOutcome,
     write_failed: bool,
     started: std::time::Instant,
+    carried: Option<u64>,
 ) -> ExitStatus {
     if config.stats {
-        print_stats(config, ran, ring, outcome, started.elapsed());
+        print_stats(config, ran, ring, outcome, started.elapsed(), carried);
     }
     if outcome.errors > 0 || write_failed {
         ExitStatus::Partial
@@ -1231,9 +1349,59 @@ fn stream(config: &Config, meter: &Meter, started: std::time::Instant) -> ExitSt
             std::thread::available_parallelism().map_or(1, |n| n.get()),
         );
     }
-    let scan = Scan::from_config(config).errors(meter.errors());
+    let journal = match &config.checkpoint {
+        None => None,
+        Some(ck) => {
+            let header = Header {
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                cwd: std::env::current_dir()
+                    .map(|d| os_bytes(d.into_os_string()))
+                    .unwrap_or_default(),
+                argv: ck.argv.clone(),
+                paths: config.paths.clone(),
+                roots: config
+                    .paths
+                    .iter()
+                    .map(|p| root_id(p, &config.scan))
+                    .collect(),
+                interval: ck.interval,
+            };
+            match Journal::create(&ck.file, &header) {
+                Ok(j) => Some((j, None)),
+                Err(message) => {
+                    diag::report(&message);
+                    return ExitStatus::Partial;
+                }
+            }
+        }
+    };
     let printer = Printer::new(config, crate::output::Stdout::beside(meter));
-    let ran = match meter.run(&scan, |opts, args| Stream::new(opts, args, printer)) {
+    stream_on(config, meter, started, printer, journal, None)
+}
+
+/// What a resumed scan starts from: its checkpoint, to go on with, and
+/// where the earlier run stood.
+type Checkpointing = (Journal, Option<Start>);
+
+/// Stream du's lines to `printer` (which may hold lines of an earlier run,
+/// `carried` entries' worth), keeping a checkpoint if asked.
+fn stream_on<W: Write + Send>(
+    config: &Config,
+    meter: &Meter,
+    started: std::time::Instant,
+    printer: Printer<'_, W>,
+    checkpoint: Option<Checkpointing>,
+    carried: Option<u64>,
+) -> ExitStatus {
+    let scan = Scan::from_config(config).errors(meter.errors());
+    let made = |opts, args: &_| {
+        let stream = Stream::new(opts, args, printer);
+        match checkpoint {
+            Some((journal, resume)) => stream.checkpointed(journal, resume),
+            None => stream,
+        }
+    };
+    let ran = match meter.run(&scan, made) {
         Ok(ran) => ran,
         Err(failed) => return crate::scan::report_failure(failed),
     };
@@ -1241,10 +1409,133 @@ fn stream(config: &Config, meter: &Meter, started: std::time::Instant) -> ExitSt
     let Streamed {
         lines: printer,
         grand,
+        checkpoint_failed,
     } = ran.result;
-    let failed = printer.end(config, &grand);
+    let failed = printer.end(config, &grand) || checkpoint_failed;
     let ring = ran.ring.as_deref();
-    conclude(config, ran.ran, ring, &ran.outcome, failed, started)
+    conclude(
+        config,
+        ran.ran,
+        ring,
+        &ran.outcome,
+        failed,
+        started,
+        carried,
+    )
+}
+
+/// A path argument's `(st_dev, st_ino)` as the scan stats it (following
+/// a symlink under `-L`, `-H`): what a checkpoint checks its tree by.
+fn root_id(path: &[u8], opts: &ScanOptions) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let p = crate::walk::os_path(path);
+        let meta = match opts.follow || opts.follow_args {
+            true => std::fs::metadata(p),
+            false => std::fs::symlink_metadata(p),
+        };
+        meta.ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, opts);
+        None
+    }
+}
+
+/// `--resume FILE`: the checkpoint's scan, its lines printed again, then
+/// walked on from where it stood. A checkpoint that cannot be read, is
+/// not one, is of another version or of another tree is refused (exit 2)
+/// and left as it is.
+fn resume(asked: &Config, file: &[u8]) -> ExitStatus {
+    let refuse = |message: &str| {
+        diag::report(message);
+        ExitStatus::Usage
+    };
+    let mut saved = match Saved::read(file) {
+        Ok(saved) => saved,
+        Err(refused) => return refuse(&refused.0),
+    };
+    let shown = diag::quote(file);
+    // The scan's paths may be relative to where it ran.
+    let file = match std::path::absolute(crate::walk::os_path(file)) {
+        Ok(p) => os_bytes(p.into_os_string()),
+        Err(e) => {
+            return refuse(&format!(
+                "cannot resume {shown}: {}",
+                fdu_platform::Errno::from(e)
+            ))
+        }
+    };
+    let header = &saved.header;
+    if let Err(e) = std::env::set_current_dir(crate::walk::os_path(&header.cwd)) {
+        return refuse(&format!(
+            "cannot resume {shown}: cannot change to {}: {}",
+            diag::quote(&header.cwd),
+            fdu_platform::Errno::from(e)
+        ));
+    }
+    let argv = std::iter::once(OsString::from("fdu"))
+        .chain(header.argv.iter().cloned().map(os_from_bytes));
+    let mut config = match parse(argv) {
+        Parsed::Run(config) if config.checkpoint.is_some() => *config,
+        _ => return refuse(&format!("{shown}: corrupt checkpoint (its command line)")),
+    };
+    config.paths = header.paths.clone();
+    config.files0_from = None;
+    config.stats |= asked.stats;
+    if asked.progress != Toggle::Auto {
+        config.progress = asked.progress;
+    }
+    config.checkpoint = Some(CheckpointOptions {
+        file: file.clone(),
+        interval: header.interval,
+        argv: header.argv.clone(),
+    });
+    for (path, id) in header.paths.iter().zip(&header.roots) {
+        if root_id(path, &config.scan) != *id {
+            return refuse(&format!(
+                "{shown}: checkpoint of another tree: {} is not what it was",
+                diag::quote(path)
+            ));
+        }
+    }
+    for warning in &config.warnings {
+        diag::report(warning);
+    }
+    let journal = match Journal::reopen(&file, &saved) {
+        Ok(j) => j,
+        Err(message) => {
+            diag::report(&message);
+            return ExitStatus::Partial;
+        }
+    };
+    let started = std::time::Instant::now();
+    let meter = Meter::start(Mode::for_config(&config));
+    let mut printer = Printer::new(&config, crate::output::Stdout::beside(&meter));
+    saved.lines(|totals, path| crate::stream::Lines::line(&mut printer, totals, path));
+    let carried = saved.carried();
+    let before = match saved.errors() {
+        0 => ExitStatus::Ok,
+        _ => ExitStatus::Partial,
+    };
+    let resume = saved.start();
+    drop(saved);
+    if !crate::count::charge_at_once(&config.scan) {
+        fdu_platform::limits::cap_malloc_arenas(
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        );
+    }
+    let status = stream_on(
+        &config,
+        &meter,
+        started,
+        printer,
+        Some((journal, Some(resume))),
+        Some(carried),
+    );
+    status.max(before)
 }
 
 /// `--files0-from=F`: the names in F (`-` is stdin), NUL-separated, the last
@@ -1413,6 +1704,9 @@ fdu's own options:
         "input-file",
         "format",
         "top",
+        "checkpoint",
+        "checkpoint-interval",
+        "resume",
         "completions",
         "man",
     ];

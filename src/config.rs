@@ -116,6 +116,23 @@ pub struct Config {
     pub top: Option<usize>,
     /// `--progress` / `--no-progress`, the last one given.
     pub progress: Toggle,
+    /// `--checkpoint FILE`: keep the scan's state as it goes.
+    pub checkpoint: Option<CheckpointOptions>,
+    /// `--resume FILE`: finish the scan of this checkpoint (the rest of
+    /// the configuration is the checkpoint's).
+    pub resume: Option<Vec<u8>>,
+}
+
+/// `--checkpoint FILE`, `--checkpoint-interval SECS`.
+#[derive(Clone, Debug)]
+pub struct CheckpointOptions {
+    /// Where the checkpoint is kept.
+    pub file: Vec<u8>,
+    /// How often one is taken.
+    pub interval: std::time::Duration,
+    /// The command line after the program's name, as given: a resumed
+    /// scan parses it again.
+    pub argv: Vec<Vec<u8>>,
 }
 
 /// An option with an on and an off switch, the last one given winning,

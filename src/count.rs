@@ -122,7 +122,7 @@ impl Counter<'_> {
 impl Visit for Counter<'_> {
     type Dir = NodeId;
 
-    fn root(&mut self, display: &[u8], meta: &Meta) -> Step<NodeId> {
+    fn root(&mut self, _arg: usize, display: &[u8], meta: &Meta) -> Step<NodeId> {
         let count = self.count;
         let opts = count.opts;
         let totals = count.totals(meta);

@@ -126,7 +126,7 @@ pub fn read(file: &[u8], opts: &ScanOptions, errors: &dyn ErrorSink) -> Result<R
     // the length of the path before their name.
     let mut stack: Vec<(Option<NodeId>, usize)> = Vec::new();
     let mut path: Vec<u8> = root.name.clone();
-    match counter.root(&root.name, &root_meta) {
+    match counter.root(0, &root.name, &root_meta) {
         Step::Descend(node) => {
             stack.push((Some(node), 0));
             if root.read_error {

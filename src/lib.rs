@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`cli`] | du's command line, option interplay, printing |
 //! | [`config`] | a resolved invocation, as the scan and the outputs take it |
+//! | [`checkpoint`] | `--checkpoint`/`--resume`: a streamed scan's frontier kept on disk, read back |
 //! | [`scan`] | the front door: a scan's paths and options, the backend chosen and built in one place, the report |
 //! | [`walk`] | the parallel walker: work-stealing deques, batches, termination, fd budget |
 //! | [`visit`] | what the walker tells a visitor: the per-worker visitor traits |
@@ -27,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod count;

@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 
 use fdu_platform::{Kind, Meta};
 
+use crate::checkpoint::{self, Frontier, Journal};
 use crate::diag::ScanError;
 use crate::links::LinkSet;
 use crate::tree::{join, NodeKind, Totals};
@@ -80,6 +81,11 @@ pub struct Node {
     parent: Option<Arc<Node>>,
     name: Box<[u8]>,
     kind: NodeKind,
+    /// Its `(st_dev, st_ino)`.
+    id: (u64, u64),
+    /// Its place in a resumed scan's frontier chain ([`NOT_RESUMED`]:
+    /// none): only the names not counted before are walked in it.
+    level: u32,
     /// Listings charged to this node whose entries are not all visited:
     /// its own, and those of deeper directories charged to it.
     pending: AtomicUsize,
@@ -198,12 +204,24 @@ impl FileKid {
     }
 }
 
+/// See [`Node::level`].
+const NOT_RESUMED: u32 = u32::MAX;
+
 impl Node {
-    fn new(parent: Option<&Arc<Node>>, name: &[u8], kind: NodeKind, own: Totals) -> Arc<Node> {
+    fn new(
+        parent: Option<&Arc<Node>>,
+        name: &[u8],
+        kind: NodeKind,
+        meta: &Meta,
+        own: Totals,
+        level: u32,
+    ) -> Arc<Node> {
         Arc::new(Node {
             parent: parent.cloned(),
             name: name.into(),
             kind,
+            id: meta.id(),
+            level,
             pending: AtomicUsize::new(1),
             held: Mutex::new(Held {
                 own,
@@ -228,11 +246,12 @@ fn address(node: &Arc<Node>) -> usize {
 
 /// A path argument, in the emitter's queue.
 enum Root {
-    /// A directory: its node.
-    Dir(Arc<Node>),
+    /// A directory: its node, and which argument it is.
+    Dir(Arc<Node>, usize),
     /// Anything else: its path, sizes and identity when it may have been
     /// met before.
     File {
+        arg: usize,
         display: Box<[u8]>,
         totals: Totals,
         link: Option<(u64, u64)>,
@@ -242,6 +261,8 @@ enum Root {
 /// A directory the frontier has entered.
 struct Frame {
     kind: NodeKind,
+    name: Box<[u8]>,
+    id: (u64, u64),
     /// Children left, each kind sorted by name, the next one last.
     dirs: Vec<Arc<Node>>,
     files: Vec<FileKid>,
@@ -264,6 +285,37 @@ struct Emitter<L> {
     /// Lines written since the last flush.
     unflushed: bool,
     flushed: Instant,
+    /// The argument whose directories are on the stack.
+    arg: usize,
+    /// The arguments before this one are printed.
+    args_done: usize,
+    /// `--checkpoint`: where the frontier is kept.
+    journal: Option<Journal>,
+}
+
+/// Print a line, and keep it in the checkpoint.
+fn emit<L: Lines>(lines: &mut L, journal: &mut Option<Journal>, totals: &Totals, path: &[u8]) {
+    lines.line(totals, path);
+    if let Some(j) = journal {
+        j.line(totals, path);
+    }
+}
+
+/// Where a resumed scan starts (see [`crate::checkpoint`]).
+struct Resume {
+    frontier: Frontier,
+    walked: Vec<(u64, u64)>,
+}
+
+/// What a resumed scan does with an entry of a directory on the
+/// frontier's chain.
+enum Resumed {
+    /// Counted before: leave it out.
+    Skip,
+    /// The next directory of the chain.
+    Chain(u32),
+    /// Not reached before: walk it.
+    Walk,
 }
 
 /// du's count, streamed to `L` (shared by every worker).
@@ -290,6 +342,10 @@ pub struct Stream<'o, L> {
     /// compared, never followed: the frontier holds that node while it
     /// waits for it.
     waiting: AtomicUsize,
+    /// Every directory gets a node (`--checkpoint`: the frontier then
+    /// moves one directory at a time whatever the depth printed).
+    every_dir: bool,
+    resume: Option<Resume>,
 }
 
 /// What a streamed count ends with.
@@ -298,6 +354,8 @@ pub struct Streamed<L> {
     pub lines: L,
     /// The sum over every argument (`-c`).
     pub grand: Totals,
+    /// A checkpoint could not be written (it was reported).
+    pub checkpoint_failed: bool,
 }
 
 impl<'o, L: Lines> Stream<'o, L> {
@@ -316,11 +374,97 @@ impl<'o, L: Lines> Stream<'o, L> {
                 grand: Totals::default(),
                 unflushed: false,
                 flushed: Instant::now(),
+                arg: 0,
+                args_done: 0,
+                journal: None,
             })),
             dirty: AtomicBool::new(false),
             cancelled: AtomicBool::new(false),
             held: AtomicUsize::new(0),
             waiting: AtomicUsize::new(0),
+            every_dir: false,
+            resume: None,
+        }
+    }
+
+    /// Keep a checkpoint in `journal` as the scan goes; with `resume`,
+    /// go on from where an earlier run's checkpoint stood (its lines
+    /// already printed).
+    pub fn checkpointed(mut self, journal: Journal, resume: Option<checkpoint::Start>) -> Self {
+        self.every_dir = true;
+        self.charge_at_once = false;
+        let e = self.emitter.get_mut().unwrap_or_else(|p| p.into_inner());
+        let e = e.as_mut().expect("not finished");
+        e.journal = Some(journal);
+        if let Some(checkpoint::Start {
+            frontier,
+            claims,
+            walked,
+        }) = resume
+        {
+            for id in claims {
+                self.links.claim_file(id);
+            }
+            e.grand = frontier.grand;
+            e.args_done = frontier.arg;
+            self.resume = Some(Resume { frontier, walked });
+        }
+        self
+    }
+
+    /// The frontier, as a checkpoint keeps it.
+    fn frontier(e: &Emitter<L>, finished: bool) -> Frontier {
+        let next = e.stack.last().and_then(|top| {
+            let dir = top.dirs.last().map(|d| &*d.name);
+            let file = top.files.last().map(|f| f.name(&top.names));
+            match (dir, file) {
+                (Some(d), Some(f)) => Some(d.min(f)),
+                (d, f) => d.or(f),
+            }
+            .map(<[u8]>::to_vec)
+        });
+        Frontier {
+            arg: if e.stack.is_empty() {
+                e.args_done
+            } else {
+                e.arg
+            },
+            frames: e
+                .stack
+                .iter()
+                .map(|f| checkpoint::Frame {
+                    name: f.name.to_vec(),
+                    total: f.total,
+                })
+                .collect(),
+            next,
+            grand: e.grand,
+            finished,
+        }
+    }
+
+    /// An entry of a directory on a resumed frontier's chain (at `level`):
+    /// what the checkpoint says of it. `child`: it would be a line of its
+    /// own or a node (else it is in its directory's total already).
+    fn resumed(&self, level: u32, name: &[u8], child: bool, dir: bool) -> Resumed {
+        let Some(r) = &self.resume else {
+            return Resumed::Walk;
+        };
+        if !child {
+            return Resumed::Skip;
+        }
+        let frames = &r.frontier.frames;
+        let below = level as usize + 1;
+        match frames.get(below) {
+            Some(chain) => match name.cmp(&chain.name) {
+                std::cmp::Ordering::Less => Resumed::Skip,
+                std::cmp::Ordering::Equal if dir => Resumed::Chain(below as u32),
+                _ => Resumed::Walk,
+            },
+            None => match &r.frontier.next {
+                Some(next) if name >= next.as_slice() => Resumed::Walk,
+                _ => Resumed::Skip,
+            },
         }
     }
 
@@ -360,6 +504,12 @@ impl<'o, L: Lines> Stream<'o, L> {
         if e.unflushed && e.flushed.elapsed() >= FLUSH_AFTER {
             self.flush(e);
         }
+        if e.journal.as_ref().is_some_and(Journal::due) {
+            let frontier = Self::frontier(e, false);
+            if let Some(j) = &mut e.journal {
+                j.commit(&frontier);
+            }
+        }
     }
 
     fn flush(&self, e: &mut Emitter<L>) {
@@ -385,28 +535,31 @@ impl<'o, L: Lines> Stream<'o, L> {
                 // Between arguments: the next one, if it is known.
                 match e.roots.front() {
                     None => return,
-                    Some(Root::Dir(node)) if !node.ready() => {
+                    Some(Root::Dir(node, _)) if !node.ready() => {
                         self.wait_for(node);
                         return;
                     }
                     Some(_) => {}
                 }
                 match e.roots.pop_front() {
-                    Some(Root::Dir(node)) => {
+                    Some(Root::Dir(node, arg)) => {
+                        e.arg = arg;
                         e.path.clear();
                         e.path.extend_from_slice(&node.name);
                         *released += self.enter(e, &node, 0);
                     }
                     Some(Root::File {
+                        arg,
                         display,
                         totals,
                         link,
                     }) => {
-                        if link.is_none() || link.is_some_and(|id| self.links.claim_file(id)) {
-                            e.lines.line(&totals, &display);
+                        if link.is_none() || link.is_some_and(|id| self.claim(e, id)) {
+                            emit(&mut e.lines, &mut e.journal, &totals, &display);
                             e.unflushed = true;
                             e.grand.add(&totals);
                         }
+                        e.args_done = arg + 1;
                     }
                     None => unreachable!("the queue's front was just looked at"),
                 }
@@ -423,8 +576,14 @@ impl<'o, L: Lines> Stream<'o, L> {
                 None => {
                     let frame = e.stack.pop().expect("the top frame");
                     if frame.kind != NodeKind::DeepDir {
-                        e.lines.line(&frame.total, &e.path);
+                        emit(&mut e.lines, &mut e.journal, &frame.total, &e.path);
                         e.unflushed = true;
+                    }
+                    if let Some(j) = &mut e.journal {
+                        j.walked(frame.id);
+                    }
+                    if e.stack.is_empty() {
+                        e.args_done = e.arg + 1;
                     }
                     e.path.truncate(frame.path_len);
                     match e.stack.last_mut() {
@@ -460,20 +619,35 @@ impl<'o, L: Lines> Stream<'o, L> {
                             .kid_links
                             .binary_search_by_key(&file.start, |&(at, _)| at)
                             .expect("a linked child's identity is kept");
-                        self.links.claim_file(top.kid_links[at].1)
+                        let id = top.kid_links[at].1;
+                        let claimed = self.links.claim_file(id);
+                        if let (true, Some(j)) = (claimed, &mut e.journal) {
+                            j.claim(id);
+                        }
+                        claimed
                     };
                     if charged {
                         let totals = file.totals();
                         top.total.add(&totals);
                         let before = e.path.len();
                         join(&mut e.path, file.name(&top.names));
-                        e.lines.line(&totals, &e.path);
+                        emit(&mut e.lines, &mut e.journal, &totals, &e.path);
                         e.unflushed = true;
                         e.path.truncate(before);
                     }
                 }
             }
         }
+    }
+
+    /// Charge a file with several links here if it was not charged
+    /// before (and keep the claim in the checkpoint).
+    fn claim(&self, e: &mut Emitter<L>, id: (u64, u64)) -> bool {
+        let claimed = self.links.claim_file(id);
+        if let (true, Some(j)) = (claimed, &mut e.journal) {
+            j.claim(id);
+        }
+        claimed
     }
 
     /// The output waits for `node`.
@@ -496,7 +670,7 @@ impl<'o, L: Lines> Stream<'o, L> {
         } = held;
         let released = links.len();
         for (id, totals) in links {
-            if self.links.claim_file(id) {
+            if self.claim(e, id) {
                 own.add(&totals);
             }
         }
@@ -505,6 +679,8 @@ impl<'o, L: Lines> Stream<'o, L> {
         kid_links.sort_unstable_by_key(|&(at, _)| at);
         e.stack.push(Frame {
             kind: node.kind,
+            name: node.name.clone(),
+            id: node.id,
             dirs,
             files,
             names,
@@ -541,10 +717,15 @@ impl<L: Lines> Visitor for Stream<'_, L> {
                 e.stack.is_empty() && e.roots.is_empty(),
                 "a walk that was not cancelled left nothing unprinted"
             );
+            let frontier = Self::frontier(&e, true);
+            if let Some(j) = &mut e.journal {
+                j.commit(&frontier);
+            }
         }
         Streamed {
             lines: e.lines,
             grand: e.grand,
+            checkpoint_failed: e.journal.as_ref().is_some_and(Journal::failed),
         }
     }
 
@@ -557,6 +738,10 @@ impl<L: Lines> Visitor for Stream<'_, L> {
 
     fn cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
+    }
+
+    fn walked_before(&self) -> &[(u64, u64)] {
+        self.resume.as_ref().map_or(&[], |r| &r.walked)
     }
 
     fn idle(&self) {
@@ -605,7 +790,7 @@ impl<L: Lines> Streamer<'_, L> {
 impl<L: Lines> Visit for Streamer<'_, L> {
     type Dir = Arc<Node>;
 
-    fn root(&mut self, display: &[u8], meta: &Meta) -> Step<Arc<Node>> {
+    fn root(&mut self, arg: usize, display: &[u8], meta: &Meta) -> Step<Arc<Node>> {
         let stream = self.stream;
         let totals = stream.totals(meta);
         let mut guard = stream.lock();
@@ -614,15 +799,31 @@ impl<L: Lines> Visit for Streamer<'_, L> {
         };
         // Every earlier argument is walked: print what is left of it.
         stream.run_frontier(e);
+        let mut own = totals;
+        let mut level = NOT_RESUMED;
+        if let Some(r) = &stream.resume {
+            let f = &r.frontier;
+            if arg < f.arg || f.finished {
+                // Printed before.
+                return Step::Skip;
+            }
+            if let (true, true, Some(root)) =
+                (arg == f.arg, meta.kind == Kind::Dir, f.frames.first())
+            {
+                own = root.total;
+                level = 0;
+            }
+        }
         if meta.kind == Kind::Dir {
-            let node = Node::new(None, display, NodeKind::Root, totals);
-            e.roots.push_back(Root::Dir(node.clone()));
+            let node = Node::new(None, display, NodeKind::Root, meta, own, level);
+            e.roots.push_back(Root::Dir(node.clone(), arg));
             drop(guard);
             stream.poke();
             return Step::Descend(node);
         }
         let link = stream.tracked(meta).then(|| meta.id());
         e.roots.push_back(Root::File {
+            arg,
             display: display.into(),
             totals,
             link,
@@ -639,8 +840,22 @@ impl<L: Lines> Visit for Streamer<'_, L> {
         let opts = stream.opts;
         let depth = dir.depth() + 1;
         let printed = depth <= opts.max_depth;
-        let totals = stream.totals(meta);
+        let mut totals = stream.totals(meta);
         let target = dir.state();
+        let mut level = NOT_RESUMED;
+        if target.level != NOT_RESUMED {
+            let is_dir = meta.kind == Kind::Dir;
+            let child = is_dir || (opts.all && printed);
+            match stream.resumed(target.level, name, child, is_dir) {
+                Resumed::Skip => return Step::Skip,
+                Resumed::Walk => {}
+                Resumed::Chain(at) => {
+                    level = at;
+                    let r = stream.resume.as_ref().expect("resumed");
+                    totals = r.frontier.frames[at as usize].total;
+                }
+            }
+        }
         if stream.tracked(meta) {
             if stream.charge_at_once {
                 if stream.links.claim_file(meta.id()) {
@@ -654,13 +869,13 @@ impl<L: Lines> Visit for Streamer<'_, L> {
             return Step::Skip;
         }
         if meta.kind == Kind::Dir {
-            if printed || opts.separate_dirs {
+            if printed || opts.separate_dirs || stream.every_dir {
                 let kind = if printed {
                     NodeKind::Dir
                 } else {
                     NodeKind::DeepDir
                 };
-                let node = Node::new(Some(target), name, kind, totals);
+                let node = Node::new(Some(target), name, kind, meta, totals, level);
                 self.gather(target).dirs.push(node.clone());
                 return Step::Descend(node);
             }

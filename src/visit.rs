@@ -55,6 +55,14 @@ pub trait Visitor: Sync {
     /// for the walk of an argument: a place for what must not wait for
     /// the next directory to finish (flushing streamed output).
     fn idle(&self) {}
+
+    /// Directories an earlier run of the same scan walked and counted (a
+    /// resumed scan, see `crate::checkpoint`): where the walker claims each
+    /// directory so that one met twice is walked once (several arguments),
+    /// these count as claimed already. Asked once per walk.
+    fn walked_before(&self) -> &[(u64, u64)] {
+        &[]
+    }
 }
 
 /// What to do with an entry.
@@ -81,9 +89,10 @@ pub trait Visit: Send {
     /// with each of its entries (du's count: the node they are charged to).
     type Dir: Clone + Send + Sync;
 
-    /// A path argument that could be stat'ed: `display` is its path as du
-    /// prints it. For a directory, `Step::Descend` walks it.
-    fn root(&mut self, display: &[u8], meta: &Meta) -> Step<Self::Dir>;
+    /// A path argument that could be stat'ed: the `arg`th (from 0, in the
+    /// order given), `display` its path as du prints it. For a directory,
+    /// `Step::Descend` walks it.
+    fn root(&mut self, arg: usize, display: &[u8], meta: &Meta) -> Step<Self::Dir>;
 
     /// Whether the walk of a directory with this state may start now (a
     /// visitor that keeps an order, [`Visitor::ordered`], holds back what

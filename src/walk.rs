@@ -1464,6 +1464,12 @@ pub fn walk<'s, B: Backend, V: Visitor>(
         follow,
     };
 
+    if shared.hash_dirs && !opts.count_links {
+        for &id in visitor.walked_before() {
+            shared.dirs.claim_dir(id);
+        }
+    }
+
     let mut outcome = ScanOutcome::default();
     let visits = std::thread::scope(|scope| {
         let shared = &shared;
@@ -1510,7 +1516,7 @@ pub fn walk<'s, B: Backend, V: Visitor>(
             main.error(at, &error);
             errors.error(&error);
         };
-        for (arg, meta) in &args.args {
+        for (index, (arg, meta)) in args.args.iter().enumerate() {
             if arg.is_empty() {
                 let error = ScanError {
                     path: Vec::new(),
@@ -1546,7 +1552,7 @@ pub fn walk<'s, B: Backend, V: Visitor>(
             {
                 continue;
             }
-            let step = main.root(&display, meta);
+            let step = main.root(index, &display, meta);
             main.end_batch();
             let Step::Descend(state) = step else {
                 continue;

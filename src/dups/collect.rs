@@ -194,7 +194,7 @@ impl Visit for Shard {
     /// Nothing is kept per directory.
     type Dir = ();
 
-    fn root(&mut self, display: &[u8], meta: &Meta) -> Step<()> {
+    fn root(&mut self, _arg: usize, display: &[u8], meta: &Meta) -> Step<()> {
         self.file(DirPath::argument, display, meta);
         match meta.kind {
             Kind::Dir => Step::Descend(()),

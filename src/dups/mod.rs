@@ -83,6 +83,7 @@ pub fn run(config: &Config, dups: &DupsOptions, meter: &Meter) -> ExitStatus {
             scanned.ring.as_deref(),
             outcome,
             started.elapsed(),
+            None,
         );
         let s = &hashed.stats;
         let text = format!(

@@ -302,7 +302,7 @@ impl Part<'_> {
 impl Visit for Part<'_> {
     type Dir = DirId;
 
-    fn root(&mut self, display: &[u8], meta: &Meta) -> Step<DirId> {
+    fn root(&mut self, _arg: usize, display: &[u8], meta: &Meta) -> Step<DirId> {
         if meta.kind != Kind::Dir {
             // The export holds one directory: `-o` refuses a file argument
             // before the scan.
@@ -660,6 +660,7 @@ pub fn run(config: &Config, export: &ExportOptions, meter: &Meter) -> ExitStatus
             ran.ring.as_deref(),
             &ran.outcome,
             started.elapsed(),
+            None,
         );
     }
     status

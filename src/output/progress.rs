@@ -227,6 +227,10 @@ impl<V: Visitor> Visitor for Progress<V> {
     fn idle(&self) {
         self.inner.idle();
     }
+
+    fn walked_before(&self) -> &[(u64, u64)] {
+        self.inner.walked_before()
+    }
 }
 
 /// One worker's part of [`Progress`]: its tally, then the inner visit.
@@ -254,9 +258,9 @@ impl<W> Counted<'_, W> {
 impl<W: Visit> Visit for Counted<'_, W> {
     type Dir = W::Dir;
 
-    fn root(&mut self, display: &[u8], meta: &Meta) -> Step<W::Dir> {
+    fn root(&mut self, arg: usize, display: &[u8], meta: &Meta) -> Step<W::Dir> {
         self.count(meta);
-        self.inner.root(display, meta)
+        self.inner.root(arg, display, meta)
     }
 
     #[inline]

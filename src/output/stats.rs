@@ -14,6 +14,7 @@ pub fn print_stats(
     ring: Option<&str>,
     outcome: &ScanOutcome,
     elapsed: std::time::Duration,
+    carried: Option<u64>,
 ) {
     let s = &outcome.sum;
     let secs = elapsed.as_secs_f64();
@@ -30,6 +31,12 @@ pub fn print_stats(
     );
     if let Some(ring) = ring {
         text.push_str(&format!("io_uring     {ring}\n"));
+    }
+    if let Some(carried) = carried {
+        text.push_str(&format!(
+            "resumed      {carried} entries carried over from the checkpoint, {} stat'ed now\n",
+            s.entries
+        ));
     }
     text.push_str(&format!(
         "entries      {}\n\
