@@ -41,7 +41,7 @@ pub fn command() -> Command {
     Command::new("fdu")
         .version(env!("CARGO_PKG_VERSION"))
         .about("Summarize device usage of the set of FILEs, recursively for directories, in parallel.")
-        .override_usage("fdu [OPTION]... [FILE]...\n       fdu [OPTION]... --files0-from=F\n       fdu --dups [OPTION]... [FILE]...")
+        .override_usage("fdu [OPTION]... [FILE]...\n       fdu [OPTION]... --files0-from=F\n       fdu --dups [OPTION]... [FILE]...\n       fdu --compare=OLD [OPTION]... [NEW]")
         .disable_help_flag(true)
         .disable_version_flag(true)
         .dont_collapse_args_in_usage(true)
@@ -1434,6 +1434,7 @@ pub fn help_text() -> String {
 Usage: fdu [OPTION]... [FILE]...
   or:  fdu [OPTION]... --files0-from=F
   or:  fdu --dups [OPTION]... [FILE]...
+  or:  fdu --compare=OLD [OPTION]... [NEW]
 Summarize device usage of the set of FILEs, recursively for directories,
 in parallel.
 
