@@ -43,7 +43,7 @@ pub fn command() -> Command {
     Command::new("fdu")
         .version(env!("CARGO_PKG_VERSION"))
         .about("Summarize device usage of the set of FILEs, recursively for directories, in parallel.")
-        .override_usage("fdu [OPTION]... [FILE]...\n       fdu [OPTION]... --files0-from=F\n       fdu --dups [OPTION]... [FILE]...")
+        .override_usage("fdu [OPTION]... [FILE]...\n       fdu [OPTION]... --files0-from=F\n       fdu --dups [OPTION]... [FILE]...\n       fdu --compare=OLD [OPTION]... [NEW]")
         .disable_help_flag(true)
         .disable_version_flag(true)
         .dont_collapse_args_in_usage(true)
@@ -172,6 +172,15 @@ pub fn command() -> Command {
                 .help("du (du's lines, the default), json (one document: the tree, exact bytes) or prometheus (a textfile collector file); json and prometheus show each FILE only, unless -d, -s or -a say otherwise"),
         )
         .arg(value("top", "N").long("top").help("print only the N largest of the lines du would print (directories, files too with -a), largest first"))
+        .arg(
+            Arg::new("compare")
+                .long("compare")
+                .value_name("OLD")
+                .action(ArgAction::Append)
+                .value_parser(clap::value_parser!(OsString))
+                .value_hint(clap::ValueHint::AnyPath)
+                .help("print what changed from OLD to the FILE operand: +SIZE or -SIZE for each of du's lines whose size changed; each side is an export of fdu, ncdu or gdu ('-' is stdin, for OLD only) or a directory, scanned now"),
+        )
         .arg(
             Arg::new("output")
                 .short('o')
@@ -880,6 +889,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         .and_then(|mut v| v.next_back())
         .cloned()
         .map(os_bytes);
+    let compare = match compare_options(&m, &paths) {
+        Ok(c) => c,
+        Err(message) => return Parsed::Usage(message),
+    };
     let import = match import_options(&m, &paths) {
         Ok(i) => i,
         Err(message) => return Parsed::Usage(message),
@@ -913,7 +926,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         Err(message) => return Parsed::Usage(message),
     };
     // --format, --json, --top (src/output/).
-    let (format, top) = match output_options(&m, dups.is_some()) {
+    let (format, top) = match output_options(&m, dups.is_some(), compare.is_some()) {
         Ok(o) => o,
         Err(message) => return Parsed::Usage(message),
     };
@@ -921,7 +934,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         dups.json = format == Format::Json;
     }
     let depth_given = given(&m, "max-depth");
-    if format != Format::Du && !depth_given && !all {
+    // A tree in JSON or Prometheus shows each FILE only by default; the
+    // changes of --compare are du's lines in any format.
+    if format != Format::Du && !depth_given && !all && compare.is_none() {
         max_depth = 0;
     }
     let resume = m.get_one::<OsString>("resume").cloned().map(os_bytes);
@@ -980,6 +995,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         dups,
         export,
         import,
+        compare,
         format,
         top,
         progress,
@@ -1078,6 +1094,51 @@ fn given(m: &ArgMatches, id: &str) -> bool {
     m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
 }
 
+/// `--compare OLD`, or a usage error: NEW is the one FILE operand (`.`
+/// by default, never stdin), each side one tree of sizes (so no `-o`,
+/// `-f`, `--dups` or `--files0-from`), and what prints something else
+/// than changes of sizes does not apply.
+fn compare_options(m: &ArgMatches, paths: &[Vec<u8>]) -> Result<Option<Vec<u8>>, String> {
+    let given = |id: &str| given(m, id);
+    let Some(old) = m
+        .get_many::<OsString>("compare")
+        .and_then(|mut v| v.next_back())
+    else {
+        return Ok(None);
+    };
+    if let Some(extra) = paths.get(1) {
+        return Err(format!(
+            "extra operand {}: --compare takes one FILE operand, the newer side",
+            diag::quote(extra)
+        ));
+    }
+    if paths.first().is_some_and(|p| p == b"-") {
+        return Err("--compare reads standard input for OLD only, not for the FILE operand".into());
+    }
+    let exclusive = [
+        ("output", "-o"),
+        ("input-file", "-f"),
+        ("dups", "--dups"),
+        ("files0-from", "--files0-from"),
+        ("checkpoint", "--checkpoint"),
+        ("resume", "--resume"),
+    ];
+    if let Some((_, name)) = exclusive.iter().find(|(id, _)| given(id)) {
+        return Err(format!("--compare cannot be combined with {name}"));
+    }
+    let misfits = [("time", "--time"), ("extended", "-e"), ("stats", "--stats")];
+    if let Some((_, name)) = misfits.iter().find(|(id, _)| given(id)) {
+        return Err(format!("{name} does not apply to --compare"));
+    }
+    if m.get_many::<String>("format")
+        .and_then(|mut v| v.next_back())
+        .is_some_and(|f| f == "prometheus")
+    {
+        return Err("--format=prometheus does not apply to --compare".into());
+    }
+    Ok(Some(os_bytes(old.clone())))
+}
+
 /// `-f FILE`, or a usage error: a report from an export takes no operand,
 /// and what only a scan can do does not apply to it.
 fn import_options(m: &ArgMatches, paths: &[Vec<u8>]) -> Result<Option<Vec<u8>>, String> {
@@ -1142,7 +1203,13 @@ fn export_options(
 /// naming the option that does not fit: a tree in JSON has no `-t` (a
 /// node left out would take its children with it), machine-readable
 /// outputs have no `-0` and no `--top`, `--dups` has no Prometheus output.
-fn output_options(m: &ArgMatches, dups: bool) -> Result<(Format, Option<usize>), String> {
+/// The changes of `--compare` are a list, not a tree: in JSON they take
+/// `-t` and `--top` as its lines do.
+fn output_options(
+    m: &ArgMatches,
+    dups: bool,
+    compare: bool,
+) -> Result<(Format, Option<usize>), String> {
     let given = |id: &str| given(m, id);
     let json = flag(m, "json");
     let format = match m
@@ -1165,6 +1232,7 @@ fn output_options(m: &ArgMatches, dups: bool) -> Result<(Format, Option<usize>),
     }
     let misfits: &[(&str, &str)] = match format {
         Format::Du => &[],
+        Format::Json if compare => &[("null", "--null")],
         Format::Json => &[
             ("threshold", "--threshold"),
             ("null", "--null"),
@@ -1271,6 +1339,9 @@ pub fn run(config: &Config) -> ExitStatus {
     if let Some(export) = &config.export {
         return crate::output::ncdu::run(config, export, &meter);
     }
+    if let Some(old) = &config.compare {
+        return compare(config, old, &meter);
+    }
     let started = std::time::Instant::now();
     if config.import.is_none()
         && !config.paths.is_empty()
@@ -1312,6 +1383,31 @@ pub fn run(config: &Config) -> ExitStatus {
         None,
     )
     .max(list_status)
+}
+
+/// `--compare OLD NEW`: both sides loaded at once, then their changes
+/// printed. Exit status 2 when a side cannot be read (an export that is
+/// not one), else 1 when either side had entries that could not be read
+/// or the output failed, else 0.
+fn compare(config: &Config, old: &[u8], meter: &Meter) -> ExitStatus {
+    let new = config.paths.first().map_or(&b"."[..], Vec::as_slice);
+    let (old, new) = crate::compare::load_both(config, old, new, meter);
+    meter.finish();
+    let (old, new) = match (old, new) {
+        (Ok(old), Ok(new)) => (old, new),
+        (Err(a), Err(b)) => return a.max(b),
+        (Err(status), _) | (_, Err(status)) => return status,
+    };
+    let changes =
+        crate::compare::Changes::between(&old.report.tree, &new.report.tree, config.measure);
+    let failed =
+        crate::output::compare::print(config, &old, &new, &changes, crate::output::Stdout::new());
+    let errors = old.report.outcome.errors + new.report.outcome.errors;
+    if errors > 0 || failed {
+        ExitStatus::Partial
+    } else {
+        ExitStatus::Ok
+    }
 }
 
 /// After the output: `--stats`, then the exit status. A reader that went
@@ -1631,6 +1727,7 @@ pub fn help_text() -> String {
 Usage: fdu [OPTION]... [FILE]...
   or:  fdu [OPTION]... --files0-from=F
   or:  fdu --dups [OPTION]... [FILE]...
+  or:  fdu --compare=OLD [OPTION]... [NEW]
 Summarize device usage of the set of FILEs, recursively for directories,
 in parallel.
 
@@ -1704,6 +1801,7 @@ fdu's own options:
         "input-file",
         "format",
         "top",
+        "compare",
         "checkpoint",
         "checkpoint-interval",
         "resume",

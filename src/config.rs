@@ -100,6 +100,9 @@ pub struct Config {
     /// Report from this export instead of scanning (`-f FILE`, `-` for
     /// stdin).
     pub import: Option<Vec<u8>>,
+    /// `--compare OLD`: print what changed from OLD (an export, `-` for
+    /// stdin, or a directory scanned now) to the one path of `paths`.
+    pub compare: Option<Vec<u8>>,
     /// `-t`: print only entries of at least this size (or count, with
     /// `--inodes`), or at most its absolute value when negative; 0 prints all.
     pub threshold: i64,

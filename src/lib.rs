@@ -18,8 +18,9 @@
 //! | [`timefmt`] | `--time` stamps in the local time zone, `--time-style` formats |
 //! | [`exclude`] | `--exclude` matching as du does it |
 //! | [`import`] | `-f`: a report from an export, counted by du's rules |
+//! | [`compare`] | `--compare`: two sides loaded at once, the merge of their trees, the changes as a value |
 //! | [`diag`] | one-line diagnostics and exit statuses |
-//! | [`output`] | the outputs (du's lines, `--top`, `--format json`/`prometheus`, the `-o` export, `--stats`, progress on stderr while a scan runs), standard output and its write-error policy |
+//! | [`output`] | the outputs (du's lines, `--top`, `--format json`/`prometheus`, the `-o` export, `--stats`, `--compare`'s changes, progress on stderr while a scan runs), standard output and its write-error policy |
 //! | [`dups`] | `--dups`: duplicate files, found by size, then BLAKE3 |
 //! | [`export`] | ncdu's JSON export format: its entries, and a streaming reader |
 //!
@@ -30,6 +31,7 @@
 
 pub mod checkpoint;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod count;
 pub mod diag;

@@ -23,11 +23,16 @@ pub fn within_threshold(config: &Config, totals: &Totals) -> bool {
 }
 
 fn passes(measure: Measure, threshold: i64, totals: &Totals) -> bool {
-    let v = measure.of(totals);
+    value_within(threshold, measure.of(totals))
+}
+
+/// Whether `-t threshold` lets a line of `value` be printed (at least the
+/// threshold, or at most its absolute value when negative).
+pub fn value_within(threshold: i64, value: u64) -> bool {
     if threshold < 0 {
-        v <= threshold.unsigned_abs()
+        value <= threshold.unsigned_abs()
     } else {
-        v >= threshold as u64
+        value >= threshold as u64
     }
 }
 

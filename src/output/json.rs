@@ -47,6 +47,25 @@ pub fn print(config: &Config, tree: &Tree, facts: &ScanFacts, mut out: impl Writ
     }
 }
 
+/// `"key":"text"` for `bytes`; when they are not UTF-8, `text` has U+FFFD
+/// in place of the invalid bytes and `,"key_bytes":[..]` follows with the
+/// exact bytes as numbers.
+pub fn bytes_field(out: &mut impl Write, key: &str, bytes: &[u8]) -> io::Result<()> {
+    fn pair(out: &mut impl Write, key: &str, value: &impl serde::Serialize) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, key)?;
+        out.write_all(b":")?;
+        serde_json::to_writer(out, value).map_err(io::Error::from)
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => pair(out, key, &text),
+        Err(_) => {
+            pair(out, key, &String::from_utf8_lossy(bytes))?;
+            out.write_all(b",")?;
+            pair(out, &format!("{key}_bytes"), &bytes)
+        }
+    }
+}
+
 struct Document<'a, W: Write> {
     out: W,
     config: &'a Config,
@@ -83,13 +102,7 @@ impl<W: Write> Document<'_, W> {
         if !first {
             self.raw(",")?;
         }
-        match std::str::from_utf8(bytes) {
-            Ok(text) => self.first_field(key, &text),
-            Err(_) => {
-                self.first_field(key, &String::from_utf8_lossy(bytes))?;
-                self.field(&format!("{key}_bytes"), &bytes)
-            }
-        }
+        bytes_field(&mut self.out, key, bytes)
     }
 
     /// The measures of `totals` (after a comma unless `first`).

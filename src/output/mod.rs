@@ -1,5 +1,6 @@
 //! The outputs, one module each (du's lines, `--top`, `--format
-//! json`/`prometheus`, the `-o` export, `--stats`, and while a scan runs
+//! json`/`prometheus`, the `-o` export, `--stats`, `--compare`'s changes,
+//! and while a scan runs
 //! its progress on stderr, [`progress`]), and where they go: standard
 //! output, with one policy for every report (the outputs and `--dups`):
 //! written through a 64 KiB buffer; a reader that went away (`EPIPE`) ends
@@ -12,6 +13,7 @@ use crate::config::{Config, Format};
 use crate::scan::Report;
 use crate::tree::TimeKind;
 
+pub mod compare;
 pub mod du;
 pub mod json;
 pub mod ncdu;

@@ -103,14 +103,33 @@ pub fn check_cli(args: &[OsString]) {
                 assert!(dups.threads >= 1, "no hashing thread for {args:?}");
             }
             // --top N has N >= 1 and prints du's lines; json and
-            // prometheus never end lines with NUL; a JSON tree has no -t.
+            // prometheus never end lines with NUL; a JSON tree has no -t
+            // (--compare's JSON is a list of changes: it takes --top and -t).
             use fdu::config::Format;
             assert!(config.top.map_or(true, |n| n >= 1), "--top 0 for {args:?}");
             if config.format != Format::Du {
-                assert!(config.top.is_none() && !config.null, "{args:?}");
+                assert!(!config.null, "{args:?}");
+                assert!(config.top.is_none() || config.compare.is_some(), "{args:?}");
             }
-            if config.format == Format::Json && config.dups.is_none() {
+            if config.format == Format::Json && config.dups.is_none() && config.compare.is_none() {
                 assert_eq!(config.threshold, 0, "-t with --json for {args:?}");
+            }
+            // --compare: one tree of sizes on each side, NEW a path.
+            if config.compare.is_some() {
+                assert_eq!(config.paths.len(), 1, "--compare operands for {args:?}");
+                assert!(
+                    config.paths[0] != b"-",
+                    "--compare NEW is stdin for {args:?}"
+                );
+                assert!(
+                    config.import.is_none()
+                        && config.export.is_none()
+                        && config.dups.is_none()
+                        && config.files0_from.is_none()
+                        && config.time.is_none()
+                        && config.format != Format::Prometheus,
+                    "--compare with a misfit for {args:?}"
+                );
             }
         }
     }
