@@ -186,15 +186,20 @@ fn put_ids(out: &mut Vec<u8>, ids: &[(u64, u64)]) {
     }
 }
 
+/// A record's head (tag, length) and tail (the hash of head and body).
+fn framing(tag: u8, body: &[u8]) -> ([u8; RECORD_HEAD], [u8; RECORD_TAIL]) {
+    let mut head = [tag; RECORD_HEAD];
+    head[1..].copy_from_slice(&(body.len() as u64).to_le_bytes());
+    let mut hash = blake3::Hasher::new();
+    hash.update(&head);
+    hash.update(body);
+    (head, *hash.finalize().as_bytes())
+}
+
 /// A record's bytes: tag, length, body, hash.
 fn record(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(RECORD_HEAD + body.len() + RECORD_TAIL);
-    out.push(tag);
-    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    out.extend_from_slice(body);
-    let hash = blake3::hash(&out);
-    out.extend_from_slice(hash.as_bytes());
-    out
+    let (head, tail) = framing(tag, body);
+    [&head[..], body, &tail].concat()
 }
 
 /// Reads a record's body; any read past its end is corruption.
@@ -426,8 +431,10 @@ impl Saved {
             let body_end = end - RECORD_TAIL;
             let hash = blake3::hash(&bytes[at..body_end]);
             if hash.as_bytes()[..] != bytes[body_end..end] {
-                if end == bytes.len() {
-                    break; // the last record, torn
+                // The last record, torn; or, after a crash, appended
+                // blocks that never reached the disk (zeros).
+                if end == bytes.len() || bytes[at..].iter().all(|&b| b == 0) {
+                    break;
                 }
                 return Err(corrupt(at));
             }
@@ -533,8 +540,10 @@ pub struct Journal {
 
 impl Journal {
     /// Start a checkpoint at `file` for the scan `header` describes: the
-    /// header is written to `FILE.tmp`, synced, and renamed over `file`,
-    /// so that `file` is whole whenever it exists.
+    /// header is written to `FILE.tmp` and renamed over `file`, so that
+    /// `file` is whole whenever it exists. (It reaches the disk with the
+    /// first checkpoint: until then, a crash loses no more than that
+    /// interval.)
     pub fn create(file: &[u8], header: &Header) -> Result<Journal, String> {
         let shown = crate::diag::quote(file);
         let fail = |e: io::Error| {
@@ -550,7 +559,6 @@ impl Journal {
         head.extend_from_slice(&FORMAT.to_le_bytes());
         head.extend_from_slice(&record(HEADER, &header.body()));
         f.write_all(&head)
-            .and_then(|()| f.sync_data())
             .and_then(|()| std::fs::rename(crate::walk::os_path(&tmp), crate::walk::os_path(file)))
             .map_err(|e| {
                 let _ = std::fs::remove_file(crate::walk::os_path(&tmp));
@@ -587,7 +595,7 @@ impl Journal {
             shown,
             interval: header.interval,
             last: Instant::now(),
-            lines: Vec::new(),
+            lines: Vec::with_capacity(LINES_RECORD + (1 << 16)),
             path: Vec::new(),
             claims: Vec::new(),
             walked: Vec::new(),
@@ -600,9 +608,20 @@ impl Journal {
     pub fn line(&mut self, totals: &Totals, path: &[u8]) {
         put_line(&mut self.lines, &mut self.path, totals, path);
         if self.lines.len() >= LINES_RECORD {
-            let body = std::mem::take(&mut self.lines);
-            self.write(&record(LINES, &body));
+            self.write_lines();
         }
+    }
+
+    /// Append the lines gathered as an `L` record (unsynced); the buffer
+    /// is kept for the next ones.
+    fn write_lines(&mut self) {
+        let (head, tail) = framing(LINES, &self.lines);
+        let lines = std::mem::take(&mut self.lines);
+        for part in [&head[..], &lines, &tail] {
+            self.write(part);
+        }
+        self.lines = lines;
+        self.lines.clear();
     }
 
     /// A file with several links was charged.
@@ -631,12 +650,26 @@ impl Journal {
     /// Take a checkpoint at `frontier`: the lines gathered, then the
     /// checkpoint record, then sync.
     pub fn commit(&mut self, frontier: &Frontier) {
+        self.append(frontier);
+        if !self.failed {
+            if let Err(e) = self.file.sync_data() {
+                self.fail(e);
+            }
+        }
+    }
+
+    /// The last checkpoint, of a scan that is over: written, not synced
+    /// (the one before it is, and a crash leaves that one).
+    pub fn finish(&mut self, frontier: &Frontier) {
+        self.append(frontier);
+    }
+
+    fn append(&mut self, frontier: &Frontier) {
         if self.failed {
             return;
         }
-        let mut out = Vec::new();
         if !self.lines.is_empty() {
-            out = record(LINES, &std::mem::take(&mut self.lines));
+            self.write_lines();
         }
         let mut b = Vec::new();
         put_u64(&mut b, frontier.arg as u64);
@@ -656,13 +689,7 @@ impl Journal {
         b.push(u8::from(frontier.finished));
         put_ids(&mut b, &self.claims);
         put_ids(&mut b, &self.walked);
-        out.extend_from_slice(&record(CHECKPOINT, &b));
-        self.write(&out);
-        if !self.failed {
-            if let Err(e) = self.file.sync_data() {
-                self.fail(e);
-            }
-        }
+        self.write(&record(CHECKPOINT, &b));
         self.claims.clear();
         self.walked.clear();
         self.last = Instant::now();
@@ -757,6 +784,11 @@ mod tests {
             saved.lines(|_, _| n += 1);
             assert_eq!(n, 1, "cut at {cut}");
         }
+        // Blocks appended but never written before a crash read as zeros.
+        let mut zeros = full.clone();
+        zeros.extend_from_slice(&[0; 300]);
+        std::fs::write(&path, &zeros).unwrap();
+        assert_eq!(Saved::read(file).unwrap().frontier, frontier(1));
         // A flipped byte before the last record is corruption, not a tear.
         let mut bad = full.clone();
         bad[30] ^= 1;
@@ -778,8 +810,7 @@ mod tests {
         j.commit(&frontier(0));
         // Lines written after it, never committed.
         j.line(&t(2), b"d/b");
-        let body = std::mem::take(&mut j.lines);
-        j.write(&record(LINES, &body));
+        j.write_lines();
         drop(j);
         let saved = Saved::read(file).unwrap();
         let mut j = Journal::reopen(file, &saved).unwrap();

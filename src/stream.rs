@@ -719,7 +719,7 @@ impl<L: Lines> Visitor for Stream<'_, L> {
             );
             let frontier = Self::frontier(&e, true);
             if let Some(j) = &mut e.journal {
-                j.commit(&frontier);
+                j.finish(&frontier);
             }
         }
         Streamed {
