@@ -15,8 +15,9 @@
 //!                                                 its total into its parent's
 //! ```
 //!
-//! **Nodes.** A directory du prints (or `-S` keeps apart) gets a [`Node`]
-//! of its own; a deeper one is charged to its ancestor's node. A node
+//! **Nodes.** A directory du prints (or `-S` keeps apart, or any, when a
+//! checkpoint is kept) gets a [`Node`] of its own; a deeper one is charged
+//! to its ancestor's node. A node
 //! counts its listings not yet visited: its own, and those of the deeper
 //! directories charged to it. When that count is 0, what it holds (its
 //! own entries, its children) is final, and the frontier may enter it.
@@ -28,6 +29,15 @@
 //! claims the file (when it is entered, for the files charged to it; when
 //! reached, for an `-a` line) is that occurrence. Nothing about a link is
 //! decided while walking, so the output never depends on thread timing.
+//!
+//! **Checkpoints** (`--checkpoint`, [`crate::checkpoint`]). Everything
+//! the frontier passed is final: each line printed is also appended to the
+//! checkpoint's journal, with the links claimed, and every interval the
+//! emitter records the frontier's chain (each directory's total so far and
+//! the first name not counted in the deepest). A resumed count prints
+//! nothing for the arguments before the frontier's, and in a directory of
+//! its chain leaves out every name before that first one; the chain's own
+//! directories start from their saved totals.
 //!
 //! **Order of the walk.** The walker pushes each batch's subdirectories so
 //! that a worker takes them in name order (see `crate::walk`); what other
