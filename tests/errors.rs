@@ -417,6 +417,39 @@ fn closed_stdout_is_a_write_error_like_du() {
     f.finish("closed stdout");
 }
 
+/// A stdout that is open on `/dev/null` read-write (Python's
+/// `subprocess.DEVNULL`, systemd's `StandardOutput=null`, `1<>/dev/null`)
+/// is not a closed one: the output goes there and the run succeeds, as
+/// du's does.
+#[test]
+fn read_write_dev_null_stdout_is_not_closed() {
+    let t = two_dirs();
+    let mut f = Failures::default();
+    for args in [&["-s", "t"][..], &["-a", "t"], &["--dups", "t"]] {
+        let null = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .expect("open /dev/null read-write");
+        let out = Command::new(fdu_bin())
+            .args(args)
+            .current_dir(t.cwd())
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(null))
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run fdu");
+        let err = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() != Some(0) || !err.is_empty() {
+            f.push(format!(
+                "fdu {args:?} 1<>/dev/null: exit {:?}, stderr {err:?} (expected 0, nothing)",
+                out.status.code()
+            ));
+        }
+    }
+    f.finish("read-write /dev/null stdout");
+}
+
 #[test]
 fn null_terminated_output() {
     let t = basic();

@@ -17,8 +17,8 @@
 //! ranges with [`mapped`]'s SIGBUS-guarded windows.
 //!
 //! All `unsafe` code of the project lives in this crate, only in the modules
-//! that say `#![allow(unsafe_code)]` ([`mapped`], [`uring`] and [`localtime`]) and
-//! in [`limits::cap_malloc_arenas`] (one `mallopt` call); the rest of the
+//! that say `#![allow(unsafe_code)]` ([`mapped`], [`uring`], [`localtime`] and
+//! [`stdio`]) and in [`limits::cap_malloc_arenas`] (one `mallopt` call); the rest of the
 //! crate denies it, and rustix wraps the other raw syscalls. Every block
 //! carries a `// SAFETY:` comment.
 #![deny(missing_docs)]
