@@ -10,10 +10,11 @@
 use fdu_platform::{Kind, Meta};
 
 use crate::diag::ScanError;
+use crate::dirs::DirRef;
 use crate::links::LinkSet;
 use crate::tree::{NodeId, NodeTable, Totals, Tree};
 use crate::visit::{Step, Visit, Visitor};
-use crate::walk::{Args, DirRef, ScanOptions};
+use crate::walk::{Args, ScanOptions};
 
 /// du's count, shared by every worker.
 pub struct Count<'o> {

@@ -9,6 +9,7 @@
 //! | [`checkpoint`] | `--checkpoint`/`--resume`: a streamed scan's frontier kept on disk, read back |
 //! | [`scan`] | the front door: a scan's paths and options, the backend chosen and built in one place, the report |
 //! | [`walk`] | the parallel walker: work-stealing deques, batches, termination, fd budget |
+//! | [`dirs`] | a directory's chain of names up to its argument, and what a visitor is shown of it |
 //! | [`visit`] | what the walker tells a visitor: the per-worker visitor traits |
 //! | [`count`] | du's counting rules, as a visitor: folding, retained nodes, hard links |
 //! | [`tree`] | the owned result tree: names, totals, hard-link charging, output order |
@@ -35,6 +36,7 @@ pub mod compare;
 pub mod config;
 pub mod count;
 pub mod diag;
+pub mod dirs;
 pub mod dups;
 pub mod exclude;
 pub mod export;

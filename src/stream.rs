@@ -50,10 +50,11 @@ use fdu_platform::{Kind, Meta};
 
 use crate::checkpoint::{self, Frontier, Journal};
 use crate::diag::ScanError;
+use crate::dirs::DirRef;
 use crate::links::LinkSet;
 use crate::tree::{join, NodeKind, Totals};
 use crate::visit::{Step, Visit, Visitor};
-use crate::walk::{Args, DirRef, ScanOptions};
+use crate::walk::{Args, ScanOptions};
 
 /// Where the streamed lines go.
 pub trait Lines: Send {

@@ -15,7 +15,7 @@
 use fdu_platform::Meta;
 
 use crate::diag::ScanError;
-use crate::walk::DirRef;
+use crate::dirs::DirRef;
 
 /// What a scan's visitor does with the path arguments and every entry.
 pub trait Visitor: Sync {

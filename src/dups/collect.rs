@@ -9,8 +9,8 @@ use std::ops::Range;
 
 use fdu_platform::{Kind, Meta};
 
+use crate::dirs::{DirPath, DirRef};
 use crate::visit::{Step, Visit, Visitor};
-use crate::walk::{DirPath, DirRef};
 
 /// Bits of a name's offset in its worker's buffer; the worker is above.
 const OFFSET_BITS: u32 = 40;

@@ -38,10 +38,10 @@ use fdu_platform::{Kind, Meta};
 
 use crate::config::{Config, ExportOptions};
 use crate::diag::{self, ExitStatus, Failed, ScanError};
+use crate::dirs::DirRef;
 use crate::output::progress::Meter;
 use crate::scan::Scan;
 use crate::visit::{Skipped, Step, Visit, Visitor};
-use crate::walk::DirRef;
 
 /// A worker's buffer is written to its temporary file past this size.
 pub const SPILL_AT: usize = 1 << 20;

@@ -45,10 +45,11 @@ use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{Config, Toggle};
 use crate::diag::{self, ErrorSink, Messages, ScanError};
+use crate::dirs::DirRef;
 use crate::scan::{Ran, Scan, ScanFailed};
 use crate::units::Units;
 use crate::visit::{Step, Visit, Visitor};
-use crate::walk::{Args, DirRef, ScanOptions};
+use crate::walk::{Args, ScanOptions};
 
 /// The bar appears only once a scan has run this long.
 pub const SHOW_AFTER: Duration = Duration::from_secs(1);
