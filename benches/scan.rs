@@ -48,7 +48,7 @@ fn options(threads: usize) -> ScanOptions {
         count_links: false,
         max_depth: 0,
         all: false,
-        threads,
+        workers: fdu::adapt::Workers::Fixed(threads),
         exclude: None,
         max_open_dirs: None,
         placements: Vec::new(),

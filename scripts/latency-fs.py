@@ -3,6 +3,7 @@
 metadata request, to emulate a high-latency (network) file system.
 
     scripts/latency-fs.py SOURCE MOUNTPOINT [--delay-ms 1] [--count FILE]
+                          [--slow SUBDIR=MS]...
     fusermount -u MOUNTPOINT            # to stop it
 
 It mirrors SOURCE read-only at MOUNTPOINT and sleeps --delay-ms before
@@ -179,8 +180,9 @@ def request(delayed):
                     st.delayed += 1
             t0 = time.perf_counter()
             try:
-                if delayed and self.delay_s > 0:
-                    time.sleep(self.delay_s)
+                delay = self.delay_of(args[0]) if delayed and args else 0.0
+                if delay > 0:
+                    time.sleep(delay)
                 return fn(self, *args)
             finally:
                 t1 = time.perf_counter()
@@ -216,9 +218,11 @@ class Stats:
 class LatencyFS(Operations):
     use_ns = True
 
-    def __init__(self, source, delay_s, count_path):
+    def __init__(self, source, delay_s, count_path, slow=()):
         self.source = os.fsencode(os.path.abspath(source))
         self.delay_s = delay_s
+        # (prefix, delay_s), longest prefix first: see --slow.
+        self.slow = sorted(slow, key=lambda p: -len(p[0]))
         self.count_path = count_path
         self.stats = Stats()
         self.shim = shim_flag()
@@ -285,6 +289,13 @@ class LatencyFS(Operations):
             threading.Timer(0.05, self.write_counts).start()
             threading.Thread(target=self.count_loop, daemon=True).start()
         threading.Thread(target=self.reset_loop, daemon=True).start()
+
+    def delay_of(self, path):
+        """The delay of a request for `path` (mount-relative, from '/')."""
+        for prefix, delay in self.slow:
+            if path == prefix or path.startswith(prefix + "/"):
+                return delay
+        return self.delay_s
 
     def destroy(self, path):
         self.stop.set()
@@ -393,6 +404,10 @@ def main():
                     help="leave the kernel's per-directory lookup lock on (libfuse 2's behaviour)")
     ap.add_argument("--background", action="store_true",
                     help="detach once mounted (default: stay in the foreground)")
+    ap.add_argument("--slow", action="append", default=[], metavar="SUBDIR=MS",
+                    help="requests for SUBDIR (relative to SOURCE) and below it take MS ms "
+                         "instead of --delay-ms (repeatable; the longest match wins): a delay "
+                         "that changes partway through a scan")
     ap.add_argument("--debug", action="store_true", help="libfuse debug output")
     a = ap.parse_args()
 
@@ -408,7 +423,17 @@ def main():
     set_timer_slack(1000)
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
     count = os.path.abspath(a.count) if a.count else None
-    fs = LatencyFS(a.source, a.delay_ms / 1000.0, count)
+    slow = []
+    for spec in a.slow:
+        sub, sep, ms = spec.rpartition("=")
+        try:
+            delay = float(ms)
+        except ValueError:
+            delay = -1.0
+        if not sep or not sub.strip("/") or delay < 0:
+            ap.error(f"--slow wants SUBDIR=MS, got {spec!r}")
+        slow.append(("/" + sub.strip("/"), delay / 1000.0))
+    fs = LatencyFS(a.source, a.delay_ms / 1000.0, count, slow)
     FUSE(fs, a.mountpoint, foreground=not a.background, nothreads=False, debug=a.debug,
          encoding=ENC, ro=True, use_ino=True, default_permissions=True,
          entry_timeout=a.timeout, attr_timeout=a.timeout, negative_timeout=a.timeout,

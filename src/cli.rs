@@ -8,11 +8,11 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use fdu_platform::pin::{self, PinChoice, PinMode, Placement, Topology};
 use fdu_platform::BackendChoice;
 
+use crate::adapt::{Workers, MAX_WORKERS};
 use crate::checkpoint::{Header, Journal, Saved, Start};
 use crate::config::os_bytes;
 pub use crate::config::{
-    default_threads, CheckpointOptions, Config, DupsOptions, ExportOptions, Format, Io, Measure,
-    TimeOptions, Toggle,
+    CheckpointOptions, Config, DupsOptions, ExportOptions, Format, Io, Measure, TimeOptions, Toggle,
 };
 use crate::diag::{self, ExitStatus};
 use crate::exclude::Exclude;
@@ -93,8 +93,8 @@ pub fn command() -> Command {
                 .short('j')
                 .long("threads")
                 .value_name("N")
-                .value_parser(clap::value_parser!(u16).range(1..=1024))
-                .help("worker threads (default: chosen for this machine, see README)"),
+                .value_parser(parse_workers)
+                .help("worker threads: a number from 1 to 1024, or auto (the default: as many as the storage keeps busy, chosen while scanning, see README)"),
         )
         .arg(
             Arg::new("backend")
@@ -851,10 +851,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         Ok(kind) => kind,
         Err(e) => return Parsed::Usage(e),
     };
-    let threads = m
-        .get_one::<u16>("threads")
-        .map(|&n| usize::from(n))
-        .unwrap_or_else(default_threads);
+    let workers = m
+        .get_one::<Workers>("threads")
+        .copied()
+        .unwrap_or_else(Workers::auto);
     // FDU_SYSFS_ROOT stands in for /sys (tests give fake topologies).
     let sysfs = std::env::var_os("FDU_SYSFS_ROOT").unwrap_or_else(|| "/sys".into());
     let topology = Topology::read(std::path::Path::new(&sysfs), &pin::allowed_cpus());
@@ -863,7 +863,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         .resolve(&topology);
     let placements: Vec<Placement> = match pin_mode {
         PinMode::None => Vec::new(),
-        mode => pin::plan(&topology, mode, threads),
+        mode => pin::plan(&topology, mode, workers.most()),
     };
     let time_kind = time.as_ref().map_or(TimeKind::Modified, |t| t.kind);
     #[cfg(target_os = "linux")]
@@ -969,7 +969,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
             count_links: flag(&m, "count-links"),
             max_depth,
             all,
-            threads,
+            workers,
             exclude,
             max_open_dirs: m.get_one::<u32>("max-open-dirs").map(|&n| n as usize),
             placements,
@@ -1279,9 +1279,10 @@ fn dups_options(m: &ArgMatches) -> Result<Option<DupsOptions>, String> {
         min_size,
         hardlinks: flag(m, "hardlinks"),
         json: flag(m, "json"),
-        threads: m
-            .get_one::<u16>("threads")
-            .map_or(cpus, |&n| usize::from(n)),
+        threads: match m.get_one::<Workers>("threads") {
+            Some(&Workers::Fixed(n)) => n,
+            _ => cpus,
+        },
         io: match m.get_one::<String>("hash-io").map(String::as_str) {
             Some("read") => crate::dups::Io::Read,
             _ => crate::dups::Io::Auto,
@@ -1909,4 +1910,17 @@ pub fn man_page() -> String {
     // Writing to a Vec cannot fail.
     let _ = clap_mangen::Man::new(cmd).render(&mut out);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `-j`/`--threads`: `auto`, or a count from 1 to [`MAX_WORKERS`].
+fn parse_workers(value: &str) -> Result<Workers, String> {
+    if value == "auto" {
+        return Ok(Workers::auto());
+    }
+    match value.parse::<usize>() {
+        Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(Workers::Fixed(n)),
+        _ => Err(format!(
+            "'{value}' is not auto or a number from 1 to {MAX_WORKERS}"
+        )),
+    }
 }

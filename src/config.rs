@@ -193,8 +193,6 @@ pub struct DupsOptions {
     pub io: Io,
 }
 
-pub use crate::walk::default_threads;
-
 #[cfg(unix)]
 pub(crate) fn os_bytes(s: OsString) -> Vec<u8> {
     std::os::unix::ffi::OsStringExt::into_vec(s)

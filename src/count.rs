@@ -35,7 +35,7 @@ impl<'o> Count<'o> {
     pub fn new(opts: &'o ScanOptions, args: &Args) -> Count<'o> {
         Count {
             opts,
-            links: LinkSet::new(opts.threads.max(1)),
+            links: LinkSet::new(opts.workers.start()),
             hash_all_files: hash_all_files(opts, args),
             charge_at_once: charge_at_once(opts),
         }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use fdu_platform::{Backend, BackendChoice, BackendKind};
 
+use crate::adapt::Workers;
 use crate::config::Config;
 use crate::count::Count;
 use crate::diag::{ErrorSink, ExitStatus, ScanError};
@@ -128,10 +129,18 @@ impl Scan {
         self
     }
 
-    /// Worker threads (at least one; fewer when the descriptor limit is
-    /// too small for them, see [`crate::walk::FdBudget`]).
+    /// A fixed number of worker threads (at least one; fewer when the
+    /// descriptor limit is too small for them, see
+    /// [`crate::walk::FdBudget`]).
     pub fn threads(mut self, threads: usize) -> Scan {
-        self.options.threads = threads.max(1);
+        self.options.workers = Workers::Fixed(threads.max(1));
+        self
+    }
+
+    /// How many workers run: fixed, or chosen while the scan runs
+    /// ([`Workers::auto`], the default; see [`crate::adapt`]).
+    pub fn workers(mut self, workers: Workers) -> Scan {
+        self.options.workers = workers;
         self
     }
 

@@ -374,7 +374,7 @@ impl<'o, L: Lines> Stream<'o, L> {
     pub fn new(opts: &'o ScanOptions, args: &Args, lines: L) -> Stream<'o, L> {
         Stream {
             opts,
-            links: LinkSet::new(opts.threads.max(1)),
+            links: LinkSet::new(opts.workers.start()),
             hash_all_files: crate::count::hash_all_files(opts, args),
             charge_at_once: crate::count::charge_at_once(opts),
             emitter: Mutex::new(Some(Emitter {

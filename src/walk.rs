@@ -43,15 +43,17 @@ use std::collections::VecDeque;
 use std::ffi::{CStr, CString};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker as Deque};
 use crossbeam_utils::Backoff;
 
+use fdu_platform::cpu::CpuTimes;
 use fdu_platform::pin::{self, Placement};
 use fdu_platform::{Backend, Errno, Follow, Kind, Meta, Submitted};
 
+use crate::adapt::{Controller, History, Workers};
 use crate::diag::{ErrorSink, Failed, ScanError};
 use crate::dirs::PathNode;
 use crate::dirs::{root_display, DirRef};
@@ -82,8 +84,9 @@ pub struct ScanOptions {
     pub max_depth: usize,
     /// Print files too (`-a`).
     pub all: bool,
-    /// Worker threads.
-    pub threads: usize,
+    /// Worker threads: a fixed number, or `-j auto`'s controller (see
+    /// [`crate::adapt`]).
+    pub workers: Workers,
     /// `--exclude` patterns.
     pub exclude: Option<Exclude>,
     /// Cap on the pool of directory fds kept open for waiting tasks
@@ -111,7 +114,7 @@ impl ScanOptions {
 
 impl Default for ScanOptions {
     /// du's defaults: no symlink followed, every level printed, hard links
-    /// counted once, [`default_threads`] workers, no pinning.
+    /// counted once, [`Workers::auto`], no pinning.
     fn default() -> ScanOptions {
         ScanOptions {
             follow: false,
@@ -120,7 +123,7 @@ impl Default for ScanOptions {
             count_links: false,
             max_depth: usize::MAX,
             all: false,
-            threads: default_threads(),
+            workers: Workers::auto(),
             exclude: None,
             max_open_dirs: None,
             placements: Vec::new(),
@@ -128,17 +131,6 @@ impl Default for ScanOptions {
             time: TimeKind::default(),
         }
     }
-}
-
-/// The default worker count: eight per CPU this process may run on, at
-/// least 8 and at most 64. Measured on 2 CPUs (README, `perf/runs/`): warm,
-/// 8 to 24 workers are within noise of each other; cold, 16 finish 1-3%
-/// before 8 on local ext4, and on a file system with 1-5 ms per request
-/// 32-64 workers finish 1.4-5x before 8, as more metadata requests are in
-/// flight.
-pub fn default_threads() -> usize {
-    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
-    (cpus * 8).clamp(8, 64)
 }
 
 /// What the walk did, whatever the visitor made of it.
@@ -150,6 +142,8 @@ pub struct ScanOutcome {
     pub workers: Vec<WorkerStats>,
     /// Everything, the path arguments handled by the main thread included.
     pub sum: WorkerStats,
+    /// What `-j auto`'s controller did (`None` with a fixed count).
+    pub concurrency: Option<History>,
 }
 
 /// The descriptors directories may keep open while tasks below them wait.
@@ -451,11 +445,27 @@ struct Shared<'s, B: Backend, V: Visitor> {
     visitor: &'s V,
     errors: &'s dyn ErrorSink,
     injector: Injector<Task<B, Dir<'s, V>>>,
-    stealers: Vec<Thief<Task<B, Dir<'s, V>>>>,
+    /// Each worker's deque as thieves see it, set when the worker is
+    /// spawned (a pool under `-j auto` grows as the controller asks).
+    stealers: Vec<OnceLock<Thief<WalkTask<'s, B, V>>>>,
+    /// Workers spawned so far.
+    spawned: AtomicUsize,
     pending: AtomicUsize,
     idle: (Mutex<()>, Condvar),
     shutdown: AtomicBool,
     sleep: Sleep,
+    /// Workers that may run tasks: workers `0..permits`. One past it
+    /// finishes the task it runs, then parks in `gate`, its deque left to
+    /// thieves.
+    permits: AtomicUsize,
+    gate: (Mutex<()>, Condvar),
+    /// Requests each worker completed, for the controller.
+    meters: Box<[Meter]>,
+    /// `-j auto`'s controller, run by the main thread while it waits.
+    controller: Option<Mutex<Controller>>,
+    /// The test hook's counts and step (see `FDU_TEST_PERMITS` in [`walk`]).
+    cycle: Option<(Vec<usize>, AtomicUsize)>,
+    started: Instant,
     pool: Arc<FdPool>,
     /// Directories walked, when one can be met twice.
     dirs: LinkSet,
@@ -468,6 +478,15 @@ struct Shared<'s, B: Backend, V: Visitor> {
     root_dev: AtomicU64,
     follow: Follow,
 }
+
+/// A worker's count of completed requests (stats, opens, listings), on a
+/// cache line of its own: the worker stores, the controller reads.
+#[derive(Default)]
+#[repr(align(128))]
+struct Meter(AtomicU64);
+
+/// A task of a walk with visitor `V`.
+type WalkTask<'s, B, V> = Task<B, Dir<'s, V>>;
 
 /// A visitor's per-directory state.
 type Dir<'s, V> = <<V as Visitor>::Worker<'s> as Visit>::Dir;
@@ -530,12 +549,36 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
     }
 
     /// Wait until no task is pending, calling the visitor's
-    /// [`Visitor::idle`] every few milliseconds meanwhile.
-    fn wait_idle(&self) {
+    /// [`Visitor::idle`] and the controller every few milliseconds
+    /// meanwhile; `grow` spawns workers up to the count it is given.
+    fn wait_idle(&self, grow: &mut dyn FnMut(usize)) {
         let mut guard = self.idle.0.lock().unwrap_or_else(|p| p.into_inner());
         let ordered = self.visitor.ordered();
         while self.pending.load(Ordering::Acquire) != 0 {
             self.visitor.idle();
+            if let Some((list, _)) = &self.cycle {
+                grow(list.iter().copied().max().unwrap_or(1));
+            }
+            if let Some(controller) = &self.controller {
+                let spawned = self.spawned.load(Ordering::Acquire);
+                let requests = self.meters[..spawned]
+                    .iter()
+                    .map(|m| m.0.load(Ordering::Relaxed))
+                    .sum();
+                let idle = self.sleep.sleepers.load(Ordering::Relaxed);
+                let changed = controller.lock().unwrap_or_else(|p| p.into_inner()).tick(
+                    self.started.elapsed(),
+                    requests,
+                    idle,
+                    CpuTimes::now,
+                );
+                if let Some(permits) = changed {
+                    grow(permits);
+                    self.permits.store(permits, Ordering::SeqCst);
+                    let _gate = self.gate.0.lock().unwrap_or_else(|p| p.into_inner());
+                    self.gate.1.notify_all();
+                }
+            }
             if ordered {
                 // Workers parked while directories were held back (see
                 // `Visit::may_start`): one looks again.
@@ -632,10 +675,15 @@ impl WorkerStats {
 struct Ctx<'w, 's, B: Backend, V: Visitor + 's> {
     shared: &'w Shared<'s, B, V>,
     deque: Queue<Task<B, Dir<'s, V>>>,
-    /// Workers to steal from, in order: same NUMA node first.
-    victims: Vec<usize>,
+    /// This worker's index (0-based; the visitor's is one more).
+    index: usize,
+    /// Workers to steal from, in order, when pinned: same NUMA node
+    /// first. Unpinned workers go round the spawned ones from their own.
+    victims: Option<Vec<usize>>,
     visit: V::Worker<'s>,
     stats: WorkerStats,
+    /// Requests completed (published to this worker's [`Meter`]).
+    done: u64,
     path: Vec<u8>,
 }
 
@@ -650,6 +698,24 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
         let shared = self.ctx.shared;
         let backoff = Backoff::new();
         loop {
+            if self.ctx.beyond_permits() {
+                // Past the controller's count (see `crate::adapt`): park
+                // until it grows again. What our deque holds is left to
+                // thieves: one is woken, in case all of them sleep.
+                if self.ctx.deque.len() > 0 {
+                    shared.sleep.notify_one();
+                }
+                let mut gate = shared.gate.0.lock().unwrap_or_else(|p| p.into_inner());
+                while self.ctx.beyond_permits() && !shared.shutdown.load(Ordering::SeqCst) {
+                    gate = shared.gate.1.wait(gate).unwrap_or_else(|p| p.into_inner());
+                }
+                drop(gate);
+                if shared.shutdown.load(Ordering::Acquire) {
+                    break;
+                }
+                backoff.reset();
+                continue;
+            }
             if let Some(task) = self.ctx.find_task() {
                 self.run_task(task);
                 backoff.reset();
@@ -688,6 +754,11 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
             }
             drop(guard);
             sleep.sleepers.fetch_sub(1, Ordering::SeqCst);
+            if self.ctx.beyond_permits() {
+                // Woken for a task this worker may no longer take: pass
+                // the wake-up on to one that may.
+                sleep.notify_one();
+            }
             backoff.reset();
         }
         let done = shared.backend.finish_thread();
@@ -701,6 +772,13 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
         let shared = self.ctx.shared;
         if !shared.visitor.cancelled() {
             self.execute(task);
+        }
+        if let Some((list, step)) = &shared.cycle {
+            let k = step.fetch_add(1, Ordering::Relaxed) + 1;
+            let n = list[k % list.len()].min(shared.spawned.load(Ordering::Acquire));
+            shared.permits.store(n.max(1), Ordering::SeqCst);
+            let _gate = shared.gate.0.lock().unwrap_or_else(|p| p.into_inner());
+            shared.gate.1.notify_all();
         }
         shared.finish();
     }
@@ -733,6 +811,7 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
                         path,
                     ),
                 };
+                self.ctx.completed(1);
                 let path = PathNode::child(&parent_path, name, id, hops);
                 match opened {
                     Ok(fd) => {
@@ -779,6 +858,7 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
             }
         });
         ctx.stats.getdents += listed.reads;
+        ctx.completed(listed.reads);
         if let Some(e) = listed.error {
             let path = dir.path.display_owned(None);
             ctx.fail(Some(&dir.state), path, Failed::Read, Some(e));
@@ -808,6 +888,28 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
         self.shared.errors.error(&error);
     }
 
+    /// Whether the controller's count leaves this worker out.
+    fn beyond_permits(&self) -> bool {
+        self.index >= self.shared.permits.load(Ordering::Relaxed)
+    }
+
+    /// `n` more requests completed: published for the controller.
+    fn completed(&mut self, n: u64) {
+        self.done += n;
+        self.shared.meters[self.index]
+            .0
+            .store(self.done, Ordering::Relaxed);
+    }
+
+    /// The worker to try `k`-th when stealing (`k` from 0), or `None`
+    /// past the last.
+    fn victim(&self, k: usize, spawned: usize) -> Option<usize> {
+        match &self.victims {
+            Some(order) => order.get(k).copied(),
+            None => (k + 1 < spawned).then(|| (self.index + 1 + k) % spawned),
+        }
+    }
+
     fn find_task(&mut self) -> Option<Task<B, Dir<'s, V>>> {
         let shared = self.shared;
         let visit = &self.visit;
@@ -827,8 +929,14 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
                 Steal::Retry => retry = true,
                 Steal::Empty => {}
             }
-            for &victim in &self.victims {
-                match shared.stealers[victim].steal(may_take) {
+            let spawned = shared.spawned.load(Ordering::Acquire);
+            let mut k = 0;
+            while let Some(victim) = self.victim(k, spawned) {
+                k += 1;
+                let Some(thief) = shared.stealers[victim].get() else {
+                    continue;
+                };
+                match thief.steal(may_take) {
                     Steal::Success(task) => {
                         self.stats.steals += 1;
                         return Some(task);
@@ -908,6 +1016,7 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
         let submitted = shared
             .backend
             .stat_many(&dir.fd, names, follow, |i, result| {
+                self.completed(1);
                 if let Some((meta, hops)) = self.resolve(dir, names[i], result) {
                     let place = places.get(i).copied().unwrap_or(i as u32);
                     let at = (batch.seq, place);
@@ -1017,6 +1126,7 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
             .open_many(&dir.fd, &names, shared.follow, |i, result| {
                 opened[i] = Some(result);
             });
+        self.completed(names.len() as u64);
         self.stats.add_submitted(submitted, true);
         for (sub, result) in subdirs.into_iter().zip(opened) {
             let path = PathNode::child(&dir.path, sub.name, sub.id, sub.hops);
@@ -1119,7 +1229,11 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
 
 /// Walk the symlinked directories set aside while walking an argument, in
 /// rounds, each in path order (see [`Deferred`]).
-fn walk_deferred<'s, B: Backend, V: Visitor>(shared: &Shared<'s, B, V>, main: &mut V::Worker<'s>) {
+fn walk_deferred<'s, B: Backend, V: Visitor>(
+    shared: &Shared<'s, B, V>,
+    main: &mut V::Worker<'s>,
+    grow: &mut dyn FnMut(usize),
+) {
     loop {
         let mut round =
             std::mem::take(&mut *shared.deferred.lock().unwrap_or_else(|p| p.into_inner()));
@@ -1151,7 +1265,7 @@ fn walk_deferred<'s, B: Backend, V: Visitor>(shared: &Shared<'s, B, V>, main: &m
                 depth: d.depth + 1,
                 state,
             });
-            shared.wait_idle();
+            shared.wait_idle(grow);
         }
     }
 }
@@ -1233,10 +1347,29 @@ pub fn walk<'s, B: Backend, V: Visitor>(
             .map_or(3, |free| fd_limit.saturating_sub(free))
             .try_into()
             .unwrap_or(usize::MAX),
-        opts.threads.max(1),
+        opts.workers.most(),
         backend.fds_per_thread(),
     );
-    let threads = budget.threads;
+    // A test hook: FDU_TEST_PERMITS="1,4,2,8" moves the permits through
+    // these counts, one step after every task, instead of the controller
+    // (the pool grows to the largest at the main thread's first wake-up),
+    // so that the tests see workers parked and woken all along a walk.
+    let cycle: Option<Vec<usize>> = std::env::var("FDU_TEST_PERMITS").ok().and_then(|v| {
+        v.split(',')
+            .map(|n| n.trim().parse::<usize>().ok().filter(|&n| n > 0))
+            .collect::<Option<Vec<usize>>>()
+            .filter(|list| !list.is_empty())
+    });
+    let workers = match &cycle {
+        Some(list) => Workers::Auto {
+            start: list[0],
+            min: 1,
+            max: list.iter().copied().max().unwrap_or(1),
+        },
+        None => opts.workers,
+    }
+    .capped(budget.threads);
+    let most = workers.most();
     let max_open = opts
         .max_open_dirs
         .map_or(budget.pool, |n| n.min(budget.pool));
@@ -1254,24 +1387,30 @@ pub fn walk<'s, B: Backend, V: Visitor>(
     };
 
     let newest = visitor.ordered();
-    let deques: Vec<Queue<Task<B, Dir<'s, V>>>> =
-        (0..threads).map(|_| Queue::new(newest)).collect();
     let shared = Shared {
         backend,
         opts,
         visitor,
         errors,
         injector: Injector::new(),
-        stealers: deques.iter().map(Queue::thief).collect(),
+        stealers: (0..most).map(|_| OnceLock::new()).collect(),
+        spawned: AtomicUsize::new(0),
         pending: AtomicUsize::new(0),
         idle: (Mutex::new(()), Condvar::new()),
         shutdown: AtomicBool::new(false),
         sleep: Sleep::default(),
+        permits: AtomicUsize::new(workers.start()),
+        gate: (Mutex::new(()), Condvar::new()),
+        meters: (0..most).map(|_| Meter::default()).collect(),
+        controller: (workers.adaptive() && cycle.is_none())
+            .then(|| Mutex::new(Controller::new(workers))),
+        cycle: cycle.map(|list| (list, AtomicUsize::new(0))),
+        started: Instant::now(),
         pool: Arc::new(FdPool {
             used: AtomicUsize::new(0),
             max: max_open,
         }),
-        dirs: LinkSet::new(threads),
+        dirs: LinkSet::new(workers.start()),
         hash_dirs: several || opts.follow,
         defer_links: opts.defers_symlinked_dirs(),
         deferred: Mutex::new(Vec::new()),
@@ -1288,39 +1427,46 @@ pub fn walk<'s, B: Backend, V: Visitor>(
     let mut outcome = ScanOutcome::default();
     let visits = std::thread::scope(|scope| {
         let shared = &shared;
-        let handles: Vec<_> = deques
-            .into_iter()
-            .enumerate()
-            .map(|(i, deque)| {
-                let victims = if opts.placements.len() == threads {
-                    pin::steal_order(&opts.placements, i)
-                } else {
-                    (1..threads).map(|k| (i + k) % threads).collect()
+        let spawn = |i: usize| {
+            let deque = Queue::new(newest);
+            // Published before the count that lets thieves look at it.
+            let _ = shared.stealers[i].set(deque.thief());
+            shared.spawned.store(i + 1, Ordering::Release);
+            let victims = (opts.placements.len() >= most)
+                .then(|| pin::steal_order(&opts.placements[..most], i));
+            scope.spawn(move || {
+                // Pin first: the visitor's tables and the backend's
+                // ring are all first touched below, on the worker's
+                // node.
+                if let Some(place) = opts.placements.get(i) {
+                    // Best effort: an affinity the kernel refuses (a CPU
+                    // gone offline since) leaves the worker unpinned.
+                    let _ = pin::pin_current_thread(&place.cpus);
+                }
+                let worker = Worker {
+                    lister: None,
+                    ctx: Ctx {
+                        shared,
+                        deque,
+                        index: i,
+                        victims,
+                        visit: shared.visitor.worker(i + 1),
+                        stats: WorkerStats::default(),
+                        done: 0,
+                        path: Vec::new(),
+                    },
                 };
-                scope.spawn(move || {
-                    // Pin first: the visitor's tables and the backend's
-                    // ring are all first touched below, on the worker's
-                    // node.
-                    if let Some(place) = opts.placements.get(i) {
-                        // Best effort: an affinity the kernel refuses (a CPU
-                        // gone offline since) leaves the worker unpinned.
-                        let _ = pin::pin_current_thread(&place.cpus);
-                    }
-                    let worker = Worker {
-                        lister: None,
-                        ctx: Ctx {
-                            shared,
-                            deque,
-                            victims,
-                            visit: shared.visitor.worker(i + 1),
-                            stats: WorkerStats::default(),
-                            path: Vec::new(),
-                        },
-                    };
-                    worker.run()
-                })
+                worker.run()
             })
-            .collect();
+        };
+        let mut handles = Vec::new();
+        // Workers are spawned as they are first let to run.
+        let mut grow = |n: usize| {
+            while handles.len() < n.min(most) {
+                handles.push(spawn(handles.len()));
+            }
+        };
+        grow(workers.start());
 
         let mut main = visitor.worker(0);
         let fail = |main: &mut V::Worker<'s>,
@@ -1401,8 +1547,8 @@ pub fn walk<'s, B: Backend, V: Visitor>(
                         parts: AtomicUsize::new(1),
                     });
                     shared.inject(Task::List(dir));
-                    shared.wait_idle();
-                    walk_deferred(shared, &mut main);
+                    shared.wait_idle(&mut grow);
+                    walk_deferred(shared, &mut main, &mut grow);
                 }
                 Err(e) => {
                     let error = ScanError {
@@ -1420,6 +1566,10 @@ pub fn walk<'s, B: Backend, V: Visitor>(
         }
         shared.shutdown.store(true, Ordering::SeqCst);
         shared.sleep.notify_all();
+        {
+            let _gate = shared.gate.0.lock().unwrap_or_else(|p| p.into_inner());
+            shared.gate.1.notify_all();
+        }
         let mut visits = vec![main];
         for handle in handles {
             let (visit, stats) = handle.join().expect("a worker panicked");
@@ -1429,6 +1579,12 @@ pub fn walk<'s, B: Backend, V: Visitor>(
         visits
     });
     outcome.sum = main_stats;
+    outcome.concurrency = shared.controller.map(|c| {
+        c.into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .history()
+            .clone()
+    });
     for w in &outcome.workers {
         outcome.sum.add(w);
     }

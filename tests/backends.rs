@@ -270,3 +270,104 @@ fn maximum_thread_count() {
     assert_eq!(r.code, reference.code, "{}: {}", r.cmd, r.err_text());
     assert_eq!(r.out_text(), reference.out_text(), "{}", r.cmd);
 }
+
+/// Workers parked and woken all along the walk (the permits `-j auto`'s
+/// controller sets, moved after every task by the walker's test hook)
+/// give the same output and exit status as one worker, on every backend.
+#[test]
+fn permits_that_move_during_the_walk() {
+    let t = Tree::new();
+    for i in 0..600 {
+        let d = format!("t/many/d{i:03}");
+        t.mkdir(&d);
+        t.file(format!("{d}/f"), i * 10);
+        if i % 5 == 0 {
+            t.mkdir(format!("{d}/inner/deeper"));
+            t.file(format!("{d}/inner/deeper/g"), i);
+        }
+    }
+    for i in (0..600).step_by(5) {
+        let to = format!("t/many/d{:03}/link", (i + 7) % 600);
+        t.hardlink(format!("t/many/d{i:03}/f"), to);
+    }
+    t.mkdir("t/wide");
+    for i in 0..700 {
+        t.file(format!("t/wide/f{i}"), i);
+    }
+    let mut f = Failures::default();
+    for opts in [
+        &["-a"][..],
+        &["-s"],
+        &["-l", "-d", "1"],
+        &["--inodes", "-S"],
+    ] {
+        let mut reference = vec!["--backend", "std", "-j", "1"];
+        reference.extend(opts);
+        reference.push("t");
+        let want = t.fdu(&reference);
+        for backend in ["linux", "uring", "std"] {
+            for cycle in ["1,6,2,8,3", "8,1", "2,2,16,1,4"] {
+                let mut args = vec!["--backend", backend];
+                args.extend(opts);
+                args.push("t");
+                let env = [(OsString::from("FDU_TEST_PERMITS"), OsString::from(cycle))];
+                let mut argv = vec![fdu_bin().into_os_string()];
+                argv.extend(oss(&args));
+                let got = run_argv(&argv, t.cwd(), &env);
+                if got.code != want.code || got.stdout != want.stdout {
+                    f.push(format!(
+                        "FDU_TEST_PERMITS={cycle} {}: exit {} (want {}), output {}",
+                        got.cmd,
+                        got.code,
+                        want.code,
+                        if got.stdout == want.stdout {
+                            "same"
+                        } else {
+                            "differs"
+                        }
+                    ));
+                }
+            }
+        }
+    }
+    f.finish("permits moved during the walk");
+}
+
+/// `-j auto` is the default and can be asked for; counts outside 1..=1024
+/// are usage errors naming the option.
+#[test]
+fn auto_workers_and_bad_counts() {
+    let t = basic();
+    let reference = t.fdu(&["-j", "1", "-a", "t"]);
+    for args in [
+        &["-a", "t"][..],
+        &["-j", "auto", "-a", "t"],
+        &["--threads=auto", "-a", "t"],
+    ] {
+        let r = t.fdu(args);
+        assert_eq!(r.code, reference.code, "{}: {}", r.cmd, r.err_text());
+        assert_eq!(r.out_text(), reference.out_text(), "{}", r.cmd);
+    }
+    let stats = t.fdu(&["--stats", "-s", "t"]);
+    assert!(
+        stats.err_text().contains("workers      auto: started with"),
+        "{}",
+        stats.err_text()
+    );
+    let fixed = t.fdu(&["--stats", "-j", "3", "-s", "t"]);
+    assert!(
+        !fixed.err_text().contains("workers      auto"),
+        "{}",
+        fixed.err_text()
+    );
+    for bad in ["0", "1025", "x", "-1", ""] {
+        let r = t.fdu(&["-j", bad, "t"]);
+        assert_eq!(r.code, 2, "{}", r.cmd);
+        let err = r.err_text();
+        assert!(
+            err.contains("--threads") && err.contains("auto or a number from 1 to 1024"),
+            "{}: {err}",
+            r.cmd
+        );
+    }
+}

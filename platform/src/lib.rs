@@ -26,6 +26,7 @@
 
 mod backend;
 pub mod content;
+pub mod cpu;
 mod errno;
 pub mod hops;
 pub mod limits;

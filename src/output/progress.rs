@@ -448,7 +448,7 @@ impl Meter {
         let Some(shared) = &self.shared else {
             return scan.run_with(make);
         };
-        let slots = scan.scan_options().threads.max(1) + 1;
+        let slots = scan.scan_options().workers.most() + 1;
         let counters = Arc::new(Counters::new(slots).slowed(shared.delay));
         *lock(&shared.source) = Source::Scan(counters.clone(), Instant::now());
         scan.run_with(|opts, args| Progress::new(make(opts, args), counters))

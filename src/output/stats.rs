@@ -3,6 +3,7 @@ use std::io::{self, Write};
 
 use fdu_platform::BackendKind;
 
+use crate::adapt::{History, Why};
 use crate::config::Config;
 use crate::walk::ScanOutcome;
 
@@ -31,6 +32,9 @@ pub fn print_stats(
     );
     if let Some(ring) = ring {
         text.push_str(&format!("io_uring     {ring}\n"));
+    }
+    if let Some(history) = &outcome.concurrency {
+        text.push_str(&concurrency(history));
     }
     if let Some(carried) = carried {
         text.push_str(&format!(
@@ -73,6 +77,38 @@ pub fn print_stats(
         ));
     }
     let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// What `-j auto`'s controller did: the range of workers it let run, its
+/// probes, and each change it kept.
+fn concurrency(h: &History) -> String {
+    let kept = h
+        .changes
+        .iter()
+        .filter(|c| matches!(c.why, Why::Kept { .. }))
+        .count();
+    let undone = h
+        .changes
+        .iter()
+        .filter(|c| matches!(c.why, Why::Undone { .. } | Why::Inconclusive))
+        .count();
+    let mut text = format!(
+        "workers      auto: started with {}, ran {} to {}, ended with {}; {} windows measured, {} probes kept, {} undone\n",
+        h.start, h.low, h.high, h.end, h.windows, kept, undone
+    );
+    for c in &h.changes {
+        if let Why::Kept { before, after } = c.why {
+            text.push_str(&format!(
+                "  {:>8.3} s  {:>4} -> {:<4} kept: {:.0} -> {:.0} requests/s\n",
+                c.at.as_secs_f64(),
+                c.from,
+                c.to,
+                before,
+                after
+            ));
+        }
+    }
+    text
 }
 
 /// CPUs as a cpulist (`0-3,8`).

@@ -91,7 +91,11 @@ pub fn check_cli(args: &[OsString]) {
         Parsed::Print(text) => assert!(!text.is_empty(), "nothing to print for {args:?}"),
         Parsed::Run(config) => {
             check_units(config.units, &format!("{args:?}"));
-            assert!(config.scan.threads >= 1, "no thread for {args:?}");
+            let w = config.scan.workers;
+            assert!(
+                w.start() >= 1 && w.start() <= w.most(),
+                "no thread for {args:?}"
+            );
             // Paths come from the command line (`.` by default), or from
             // the --files0-from list (read when the run starts), or there
             // are none to scan: -f reads an export.
