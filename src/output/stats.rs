@@ -96,17 +96,30 @@ fn concurrency(h: &History) -> String {
         "workers      auto: started with {}, ran {} to {}, ended with {}; {} windows measured, {} probes kept, {} undone\n",
         h.start, h.low, h.high, h.end, h.windows, kept, undone
     );
+    // Each verdict: the probe it judged, and the rates around and during
+    // its trial.
+    let mut tried = None;
     for c in &h.changes {
-        if let Why::Kept { before, after } = c.why {
-            text.push_str(&format!(
-                "  {:>8.3} s  {:>4} -> {:<4} kept: {:.0} -> {:.0} requests/s\n",
-                c.at.as_secs_f64(),
-                c.from,
-                c.to,
-                before,
-                after
-            ));
-        }
+        let (verdict, rates) = match c.why {
+            Why::Probe => {
+                tried = Some(c.to);
+                continue;
+            }
+            Why::Back => continue,
+            Why::Kept { before, after } => ("kept", Some((before, after))),
+            Why::Undone { before, after } => ("undone", Some((before, after))),
+            Why::Inconclusive => ("undone, workers idle", None),
+        };
+        // An inconclusive probe is undone from wherever it stood.
+        let from = if rates.is_none() { c.to } else { c.from };
+        let to = tried.take().unwrap_or(c.to);
+        let rates = rates.map_or(String::new(), |(before, after)| {
+            format!(": {before:.0} -> {after:.0} requests/s")
+        });
+        text.push_str(&format!(
+            "  {:>8.3} s  {from:>4} -> {to:<4} {verdict}{rates}\n",
+            c.at.as_secs_f64(),
+        ));
     }
     text
 }
