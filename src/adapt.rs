@@ -25,7 +25,9 @@
 //!   more, and judges the trial against the mean of the windows on either
 //!   side (so a throughput that drifts as the walk moves on cancels out).
 //!   Twice the workers are kept only if they complete [`UP_GAIN`] more
-//!   requests per second; half of them unless they complete 3% fewer
+//!   requests per second, or twice ([`NOISE_TIMES`]) what the rate moves
+//!   by itself between windows at the same count, if more (on a noisy
+//!   storage a lucky window is no reason to double); half of them unless they complete 3% fewer
 //!   ([`DOWN_GAIN`]): fewer workers for the same throughput leave CPU to
 //!   whoever else needs it.
 //! * **Which way first.** When the machine's CPUs are saturated (at least
@@ -41,6 +43,8 @@
 //! * **Start over.** When throughput at the same count moves by half or
 //!   more (the walk left a cached subtree for a cold one, or the other
 //!   way), the back-off is forgotten and probing starts again.
+//! * **Not from the start.** The first window (the walk spreading out
+//!   from its argument) only measures.
 //! * **Not the workers' fault.** A window in which a quarter of the
 //!   workers or more had nothing to do (a narrow part of the tree, the
 //!   output holding directories back) says nothing of the count: it
@@ -135,9 +139,18 @@ pub const MAX_WINDOW: Duration = Duration::from_millis(400);
 /// After a change, the walk runs this long before a window opens: new
 /// workers find work, parked ones finish theirs.
 pub const SETTLE: Duration = Duration::from_millis(10);
+/// After a trial, the old count runs this long before its window opens.
+pub const SETTLE_BACK: Duration = Duration::from_millis(30);
 /// Twice the workers are kept when they complete this share more requests
 /// per second.
 pub const UP_GAIN: f64 = 0.10;
+/// ... or this many times the rate's own noise between windows at the
+/// same count, if more.
+pub const NOISE_TIMES: f64 = 2.0;
+/// The most one pair of windows adds to the noise (as `|ln(ratio)|`).
+pub const NOISE_CAP: f64 = 0.3;
+/// Weight of each new sample in the noise's moving mean.
+pub const NOISE_WEIGHT: f64 = 0.25;
 /// Half the workers are kept when they complete this share more requests
 /// per second (negative: unless they complete that share fewer).
 pub const DOWN_GAIN: f64 = -0.03;
@@ -258,6 +271,12 @@ pub struct Controller {
     rate: Option<f64>,
     up: Direction,
     down: Direction,
+    /// The last window that was not a trial: its count and rate.
+    last: Option<(usize, f64)>,
+    /// How much the rate moves between windows at the same count (a
+    /// moving mean of `|ln(rate / previous rate)|`), and its samples.
+    noise: f64,
+    samples: u32,
     history: History,
 }
 
@@ -279,6 +298,9 @@ impl Controller {
             rate: None,
             up: Direction::fresh(0),
             down: Direction::fresh(0),
+            last: None,
+            noise: 0.0,
+            samples: 0,
             history: History {
                 start,
                 low: start,
@@ -355,13 +377,24 @@ impl Controller {
                     trial: Some(rate),
                     ..probe
                 });
-                return self.set(now, probe.from, Why::Back);
+                let back = self.set(now, probe.from, Why::Back);
+                // What the trial's extra workers had in flight drains
+                // first (at a few milliseconds a request, that is felt).
+                self.settle_until = now + SETTLE_BACK;
+                return back;
             };
             // Trial against the mean of the windows on either side: a
             // throughput that drifts as the walk moves on cancels out.
             let around = (probe.before + rate) / 2.0;
+            self.last = Some((probe.from, rate));
             let up = probe.to > probe.from;
-            let paid = trial >= around * (1.0 + if up { UP_GAIN } else { DOWN_GAIN });
+            // More workers must beat the noise too.
+            let gain = if up {
+                UP_GAIN.max(NOISE_TIMES * self.noise)
+            } else {
+                DOWN_GAIN
+            };
+            let paid = trial >= around * (1.0 + gain);
             let (way, other) = if up {
                 (&mut self.up, &mut self.down)
             } else {
@@ -404,6 +437,13 @@ impl Controller {
             }
             return changed;
         }
+        if let Some((permits, last)) = self.last {
+            // Not the walk's first windows: it is still spreading out.
+            if permits == self.permits && self.history.windows > 3 {
+                self.observe_noise(last, rate);
+            }
+        }
+        self.last = Some((self.permits, rate));
         if let Some(before) = self.rate {
             let moved = rate / before;
             if !(0.5..=2.0).contains(&moved) {
@@ -412,7 +452,9 @@ impl Controller {
             }
         }
         self.rate = Some(rate);
-        if starved {
+        if starved || self.history.windows == 1 {
+            // The first window holds the walk's start (workers finding
+            // their first tasks): no base to judge a probe by.
             return None;
         }
         self.up.wait = self.up.wait.saturating_sub(1);
@@ -439,6 +481,20 @@ impl Controller {
             trial: None,
         });
         self.set(now, to, Why::Probe)
+    }
+
+    /// Two windows at the same count, one after the other: how much the
+    /// rate moves by itself.
+    fn observe_noise(&mut self, a: f64, b: f64) {
+        if a > 0.0 && b > 0.0 {
+            // One odd window moves the mean only so far.
+            let moved = (b / a).ln().abs().min(NOISE_CAP);
+            self.noise = match self.samples {
+                0 => moved,
+                _ => self.noise + NOISE_WEIGHT * (moved - self.noise),
+            };
+            self.samples += 1;
+        }
     }
 
     fn set(&mut self, now: Duration, to: usize, why: Why) -> Option<usize> {
@@ -581,7 +637,8 @@ mod tests {
         let (done, c) = run(&model, 16, 4.0, 0.03);
         let s = settled(&c, 4.0);
         assert!(s <= 8.5, "settled at {s}: {:?}", c.history());
-        assert!(done > 0.9 * 8000.0 * 4.0, "{done}: {:?}", c.history());
+        // Probes cost: each tries a worse count for a window.
+        assert!(done > 0.85 * 8000.0 * 4.0, "{done}: {:?}", c.history());
     }
 
     #[test]

@@ -299,9 +299,23 @@ struct Subdir<D> {
 struct Batch {
     bytes: Vec<u8>,
     len: usize,
-    /// Its place in the directory's listing (see [`DirRef::batch`]).
+    /// Its place in the directory's listing (see [`DirRef::batch`]): a
+    /// lister numbers its batches [`PIECES`] apart, and the pieces of
+    /// [`PIECE`] names a batch may be cut into take the numbers between.
     seq: u32,
+    /// The place of its first name in the lister's batch (0 but for a
+    /// rest left by a piece).
+    first: u32,
 }
+
+/// Listing order numbers a batch's pieces may take (see [`Batch::seq`]).
+const PIECES: u32 = 256;
+
+/// Under `-j auto`, a stat batch runs in pieces of this many names: a
+/// worker the controller parks stops after the piece it runs and leaves
+/// the rest to others, so the count in flight follows the permits within
+/// a few round trips even where each stat takes milliseconds.
+const PIECE: usize = 32;
 
 impl Batch {
     fn push(&mut self, name: &CStr) {
@@ -532,6 +546,12 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
         self.pending.fetch_add(1, Ordering::Relaxed);
         deque.push(task);
         self.sleep.notify_one();
+    }
+
+    /// Whether the permits may move during the walk (`-j auto`, or the
+    /// test hook).
+    fn moving_permits(&self) -> bool {
+        self.controller.is_some() || self.cycle.is_some()
     }
 
     /// Push a task for any worker (from the main thread).
@@ -846,7 +866,8 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
         let listed = ctx.shared.backend.list(&dir.fd, lister, |name| {
             batch.push(name);
             if batch.len >= BATCH {
-                let seq = batch.seq + 1;
+                // Room for the pieces a stat batch may be cut into.
+                let seq = batch.seq.saturating_add(PIECES);
                 let full = std::mem::replace(
                     &mut batch,
                     Batch {
@@ -971,17 +992,68 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
         }
     }
 
+    /// Stat a batch: at once, or under `-j auto` in pieces of [`PIECE`],
+    /// the rest pushed for others when this worker is parked between two.
     fn stat_batch(&mut self, dir: &Arc<OpenDir<B, Dir<'s, V>>>, batch: &Batch) {
+        if batch.len <= PIECE || !self.shared.moving_permits() {
+            self.stat_piece(dir, batch);
+            return;
+        }
+        let mut names = batch.iter();
+        let mut piece = Batch {
+            seq: batch.seq,
+            first: batch.first,
+            ..Batch::default()
+        };
+        loop {
+            piece.bytes.clear();
+            piece.len = 0;
+            for name in names.by_ref().take(PIECE) {
+                piece.push(name);
+            }
+            if piece.len == 0 {
+                return;
+            }
+            self.stat_piece(dir, &piece);
+            piece.first += piece.len as u32;
+            if self.beyond_permits() && dir.shareable() {
+                let mut rest = Batch {
+                    seq: batch.seq,
+                    first: piece.first,
+                    ..Batch::default()
+                };
+                for name in names.by_ref() {
+                    rest.push(name);
+                }
+                if rest.len > 0 {
+                    dir.parts.fetch_add(1, Ordering::Relaxed);
+                    let task = Task::Stat {
+                        dir: dir.clone(),
+                        batch: rest,
+                    };
+                    self.shared.push(&self.deque, task);
+                }
+                return;
+            }
+        }
+    }
+
+    fn stat_piece(&mut self, dir: &Arc<OpenDir<B, Dir<'s, V>>>, batch: &Batch) {
         if batch.len == 0 {
             return;
         }
+        // Each piece its own place in the listing order (see `PIECES`).
+        let seq = batch
+            .seq
+            .saturating_add(batch.first / PIECE as u32)
+            .min(DirRef::<()>::LATE - 1);
         let shared = self.shared;
         let opts = shared.opts;
         let mut names: Vec<&CStr> = Vec::with_capacity(batch.len);
         // Each name's place in the batch, when some were excluded.
         let mut places: Vec<u32> = Vec::new();
         let mut dir_path_len = None;
-        for (place, name) in batch.iter().enumerate() {
+        for (place, name) in (batch.first..).zip(batch.iter()) {
             if let Some(exclude) = &opts.exclude {
                 let len = *dir_path_len.get_or_insert_with(|| {
                     dir.path.display(None, &mut self.path);
@@ -990,15 +1062,15 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
                 self.path.truncate(len);
                 join(&mut self.path, name.to_bytes());
                 if exclude.matches(&self.path) {
-                    let at = dir.dir_ref(batch.seq, place as u32);
+                    let at = dir.dir_ref(seq, place);
                     self.visit.skipped(&at, name.to_bytes(), Skipped::Excluded);
                     if places.is_empty() {
-                        places.extend(0..names.len() as u32);
+                        places.extend(batch.first..batch.first + names.len() as u32);
                     }
                     continue;
                 }
                 if !places.is_empty() {
-                    places.push(place as u32);
+                    places.push(place);
                 }
             }
             names.push(name);
@@ -1018,8 +1090,8 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
             .stat_many(&dir.fd, names, follow, |i, result| {
                 self.completed(1);
                 if let Some((meta, hops)) = self.resolve(dir, names[i], result) {
-                    let place = places.get(i).copied().unwrap_or(i as u32);
-                    let at = (batch.seq, place);
+                    let place = places.get(i).copied().unwrap_or(batch.first + i as u32);
+                    let at = (seq, place);
                     self.entry(dir, at, names[i], &meta, hops, &mut found);
                 }
             });
