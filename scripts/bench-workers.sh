@@ -72,14 +72,14 @@ COUNTS="2 4 8 16 32 64 128 256"
 run() { # name target prepare
   local name=$1 target=$2 prepare=$3
   echo "$name" | grep -Eq "$ONLY" || return 0
-  local args=(-n "auto (default)" "$FDU -s $target")
+  local args=(-n "auto" "$FDU -s -j auto $target")
   for j in $COUNTS; do args+=(-n "j$j" "$FDU -s -j $j $target"); done
   local warm=()
   [ -z "$prepare" ] && warm=(-w 1)
   echo "== $name" >&2
   # The default's controller, once, for the record.
   [ -n "$prepare" ] && sh -c "$prepare"
-  "$FDU" -s --stats "$target" > /dev/null 2> "$OUT/$name-stats.txt"
+  "$FDU" -s -j auto --stats "$target" > /dev/null 2> "$OUT/$name-stats.txt"
   hyperfine -N --output=null -r "$RUNS" "${warm[@]}" ${prepare:+--prepare "$prepare"} \
     --export-json "$OUT/$name.json" "${args[@]}" > "$OUT/$name.txt" 2>&1
 }
@@ -104,9 +104,9 @@ import json, os, sys
 out = sys.argv[1]
 print("# `-j auto` against fixed worker counts\n")
 print("```\n" + open(os.path.join(out, "machine.txt")).read().rstrip() + "\n```\n")
-print("Medians of one hyperfine run per setting; `x best` is the default's median over the")
+print("Medians of one hyperfine run per setting; `x best` is -j auto's median over the")
 print("fastest fixed count's. Cold runs drop the page cache before each run.\n")
-print("| setting | default (s) | best fixed | its median (s) | x best | " +
+print("| setting | -j auto (s) | best fixed | its median (s) | x best | " +
       " | ".join(f"j{j}" for j in (2, 4, 8, 16, 32, 64, 128, 256)) + " |")
 print("|---|---:|---|---:|---:|" + "---:|" * 8)
 for name in ("local-warm", "local-cold", "usr-warm", "usr-cold",
@@ -114,8 +114,8 @@ for name in ("local-warm", "local-cold", "usr-warm", "usr-cold",
     p = os.path.join(out, f"{name}.json")
     if not os.path.exists(p):
         continue
-    res = {r["command"]: r["median"] for r in json.load(open(p))["results"]}
-    auto = res.pop("auto (default)")
+    res = {r["command"].split(" ")[0]: r["median"] for r in json.load(open(p))["results"]}
+    auto = res.pop("auto")
     best = min(res, key=res.get)
     cells = " | ".join(f"{res.get(f'j{j}', float('nan')):.3f}" for j in (2, 4, 8, 16, 32, 64, 128, 256))
     print(f"| {name} | {auto:.3f} | {best} | {res[best]:.3f} | {auto / res[best]:.2f} | {cells} |")
@@ -126,18 +126,18 @@ for name, delay in (("fuse-0.2ms", 0.2), ("fuse-1ms", 1.0), ("fuse-5ms", 5.0)):
     p, c = os.path.join(out, f"{name}.json"), os.path.join(out, f"{name}-fs-count.json")
     if not (os.path.exists(p) and os.path.exists(c)):
         continue
-    res = {r["command"]: r["median"] for r in json.load(open(p))["results"]}
+    res = {r["command"].split(" ")[0]: r["median"] for r in json.load(open(p))["results"]}
     scans = len(res) * runs + 1
     per_scan = json.load(open(c))["delayed"] / scans
-    auto = res["auto (default)"]
-    best = min(v for k, v in res.items() if k != "auto (default)")
+    auto = res["auto"]
+    best = min(v for k, v in res.items() if k != "auto")
     rows.append(f"| {name} | {per_scan:.0f} | {per_scan * delay / 1000 / auto:.1f} | "
                 f"{per_scan * delay / 1000 / best:.1f} |")
 if rows:
     print("Requests in flight on the emulator: each cold scan sends the requests below (its own")
     print("count, over all scans of the setting); `requests x delay / median` is how many were in")
-    print("flight on average, for the default and for the best fixed count.\n")
-    print("| setting | delayed requests per scan | in flight, default | in flight, best fixed |")
+    print("flight on average, for -j auto and for the best fixed count.\n")
+    print("| setting | delayed requests per scan | in flight, -j auto | in flight, best fixed |")
     print("|---|---:|---:|---:|")
     print("\n".join(rows) + "\n")
 for name in ("fuse-0.2ms", "fuse-1ms", "fuse-5ms", "fuse-mixed"):

@@ -94,7 +94,7 @@ pub fn command() -> Command {
                 .long("threads")
                 .value_name("N")
                 .value_parser(parse_workers)
-                .help("worker threads: a number from 1 to 1024, or auto (the default: as many as the storage keeps busy, chosen while scanning, see README)"),
+                .help("worker threads: a number from 1 to 1024 (default: 8 per CPU, 8 to 64), or auto (as many as the storage keeps busy, chosen while scanning; see README)"),
         )
         .arg(
             Arg::new("backend")
@@ -854,7 +854,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     let workers = m
         .get_one::<Workers>("threads")
         .copied()
-        .unwrap_or_else(Workers::auto);
+        .unwrap_or_else(Workers::default_fixed);
     // FDU_SYSFS_ROOT stands in for /sys (tests give fake topologies).
     let sysfs = std::env::var_os("FDU_SYSFS_ROOT").unwrap_or_else(|| "/sys".into());
     let topology = Topology::read(std::path::Path::new(&sysfs), &pin::allowed_cpus());

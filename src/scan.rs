@@ -137,8 +137,9 @@ impl Scan {
         self
     }
 
-    /// How many workers run: fixed, or chosen while the scan runs
-    /// ([`Workers::auto`], the default; see [`crate::adapt`]).
+    /// How many workers run: fixed ([`Workers::default_fixed`] unless
+    /// set), or chosen while the scan runs ([`Workers::auto`], see
+    /// [`crate::adapt`]).
     pub fn workers(mut self, workers: Workers) -> Scan {
         self.options.workers = workers;
         self

@@ -35,6 +35,11 @@
 //! * **Termination** is one atomic count of tasks pushed and not yet finished.
 //!   Workers touch it once per task (a directory or a batch), never per entry,
 //!   and no lock is taken on the hot path.
+//! * **Permits.** Workers `0..permits` run tasks; one past the permits
+//!   finishes the piece it runs and parks at a gate, its deque left to
+//!   thieves. The count is fixed (`-j N`), or moved by `-j auto`'s
+//!   controller on the main thread ([`crate::adapt`]), which spawns the
+//!   pool's threads as it first lets them run.
 //! * **Bounded fds.** Every open directory is counted; past the budget, new
 //!   subdirectory tasks keep only the path (names chained up to the argument)
 //!   and reopen their parent from the argument down when they run, so no scan
@@ -114,7 +119,7 @@ impl ScanOptions {
 
 impl Default for ScanOptions {
     /// du's defaults: no symlink followed, every level printed, hard links
-    /// counted once, [`Workers::auto`], no pinning.
+    /// counted once, [`Workers::default_fixed`], no pinning.
     fn default() -> ScanOptions {
         ScanOptions {
             follow: false,
@@ -123,7 +128,7 @@ impl Default for ScanOptions {
             count_links: false,
             max_depth: usize::MAX,
             all: false,
-            workers: Workers::auto(),
+            workers: Workers::default_fixed(),
             exclude: None,
             max_open_dirs: None,
             placements: Vec::new(),

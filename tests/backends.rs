@@ -373,8 +373,8 @@ fn permits_that_move_during_the_walk() {
     f.finish("permits moved during the walk");
 }
 
-/// `-j auto` is the default and can be asked for; counts outside 1..=1024
-/// are usage errors naming the option.
+/// `-j auto` gives the default's output, and `--stats` shows its
+/// controller; counts outside 1..=1024 are usage errors naming the option.
 #[test]
 fn auto_workers_and_bad_counts() {
     let t = basic();
@@ -388,7 +388,7 @@ fn auto_workers_and_bad_counts() {
         assert_eq!(r.code, reference.code, "{}: {}", r.cmd, r.err_text());
         assert_eq!(r.out_text(), reference.out_text(), "{}", r.cmd);
     }
-    let stats = t.fdu(&["--stats", "-s", "t"]);
+    let stats = t.fdu(&["--stats", "-j", "auto", "-s", "t"]);
     assert!(
         stats.err_text().contains("workers      auto: started with"),
         "{}",
