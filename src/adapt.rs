@@ -217,7 +217,7 @@ pub struct Change {
 pub struct History {
     /// Permits at the start.
     pub start: usize,
-    /// The fewest and the most permits at any time.
+    /// The fewest permits at any time.
     pub low: usize,
     /// The most permits at any time.
     pub high: usize,

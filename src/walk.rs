@@ -553,6 +553,14 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
         self.sleep.notify_one();
     }
 
+    /// Let workers `0..permits` run tasks, and wake those parked at the
+    /// gate to look again.
+    fn set_permits(&self, permits: usize) {
+        self.permits.store(permits, Ordering::SeqCst);
+        let _gate = self.gate.0.lock().unwrap_or_else(|p| p.into_inner());
+        self.gate.1.notify_all();
+    }
+
     /// Whether the permits may move during the walk (`-j auto`, or the
     /// test hook).
     fn moving_permits(&self) -> bool {
@@ -581,8 +589,9 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
         let ordered = self.visitor.ordered();
         while self.pending.load(Ordering::Acquire) != 0 {
             self.visitor.idle();
-            if let Some((list, _)) = &self.cycle {
-                grow(list.iter().copied().max().unwrap_or(1));
+            if self.cycle.is_some() {
+                // The test hook's pool: every worker it may let run.
+                grow(self.stealers.len());
             }
             if let Some(controller) = &self.controller {
                 let spawned = self.spawned.load(Ordering::Acquire);
@@ -599,9 +608,7 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
                 );
                 if let Some(permits) = changed {
                     grow(permits);
-                    self.permits.store(permits, Ordering::SeqCst);
-                    let _gate = self.gate.0.lock().unwrap_or_else(|p| p.into_inner());
-                    self.gate.1.notify_all();
+                    self.set_permits(permits);
                 }
             }
             if ordered {
@@ -801,9 +808,7 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
         if let Some((list, step)) = &shared.cycle {
             let k = step.fetch_add(1, Ordering::Relaxed) + 1;
             let n = list[k % list.len()].min(shared.spawned.load(Ordering::Acquire));
-            shared.permits.store(n.max(1), Ordering::SeqCst);
-            let _gate = shared.gate.0.lock().unwrap_or_else(|p| p.into_inner());
-            shared.gate.1.notify_all();
+            shared.set_permits(n.max(1));
         }
         shared.finish();
     }

@@ -294,6 +294,13 @@ fn permits_that_move_during_the_walk() {
     for i in 0..700 {
         t.file(format!("t/wide/f{i}"), i);
     }
+    // fdu in the tree with the permits moved through `cycle`.
+    let moved = |cycle: &str, args: &[&str]| {
+        let env = [(OsString::from("FDU_TEST_PERMITS"), OsString::from(cycle))];
+        let mut argv = vec![fdu_bin().into_os_string()];
+        argv.extend(oss(args));
+        run_argv(&argv, t.cwd(), &env)
+    };
     let mut f = Failures::default();
     let sets: [&[&str]; 5] = [
         &["-a"],
@@ -312,10 +319,7 @@ fn permits_that_move_during_the_walk() {
                 let mut args = vec!["--backend", backend];
                 args.extend(opts);
                 args.push("t");
-                let env = [(OsString::from("FDU_TEST_PERMITS"), OsString::from(cycle))];
-                let mut argv = vec![fdu_bin().into_os_string()];
-                argv.extend(oss(&args));
-                let got = run_argv(&argv, t.cwd(), &env);
+                let got = moved(cycle, &args);
                 if got.code != want.code || got.stdout != want.stdout {
                     f.push(format!(
                         "FDU_TEST_PERMITS={cycle} {}: exit {} (want {}), output {}",
@@ -347,10 +351,7 @@ fn permits_that_move_during_the_walk() {
         assert_eq!(one.code, 0, "{}", one.err_text());
         let want = body("one.json");
         for cycle in ["1,2", "3,1,8,2", "2,1"] {
-            let env = [(OsString::from("FDU_TEST_PERMITS"), OsString::from(cycle))];
-            let mut argv = vec![fdu_bin().into_os_string()];
-            argv.extend(oss(&["--backend", backend, "-o", "moved.json", "t"]));
-            let wrote = run_argv(&argv, t.cwd(), &env);
+            let wrote = moved(cycle, &["--backend", backend, "-o", "moved.json", "t"]);
             let got = body("moved.json");
             if wrote.code != 0 || got != want {
                 let line = |b: &[u8], n: usize| {

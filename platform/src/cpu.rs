@@ -108,11 +108,10 @@ fn parse_proc_stat(text: &str) -> Option<(Duration, Duration)> {
     }
     let total: u64 = ticks.iter().sum();
     let free = ticks[3] + ticks[4];
-    let tick = Duration::from_millis(10);
-    Some((
-        tick * u32::try_from(total - free).ok()?,
-        tick * u32::try_from(total).ok()?,
-    ))
+    // 10 ms a tick, in u64: all CPUs' ticks since boot pass u32 within
+    // days on a large machine.
+    let ms = |ticks: u64| Duration::from_millis(ticks.saturating_mul(10));
+    Some((ms(total.saturating_sub(free)), ms(total)))
 }
 
 #[cfg(test)]
@@ -125,6 +124,10 @@ mod tests {
         let (busy, total) = parse_proc_stat(text).expect("parsed");
         assert_eq!(busy, Duration::from_millis(1500));
         assert_eq!(total, Duration::from_millis(10_000));
+        // A large machine, long up: more ticks than a u32 holds.
+        let big = "cpu  5000000000 0 0 5000000000 0 0 0 0\n";
+        let (busy, total) = parse_proc_stat(big).expect("parsed");
+        assert_eq!((busy * 2).as_millis(), total.as_millis());
         assert_eq!(parse_proc_stat("intr 1 2 3\n"), None);
         assert_eq!(parse_proc_stat("cpu  1 x 3 4 5\n"), None);
     }
