@@ -29,3 +29,13 @@ echo "== cargo bench --workspace --no-run"
 cargo bench --workspace --no-run
 echo "== cargo test --workspace"
 cargo test --workspace
+# --mpi (README, "Many nodes"): the feature builds on the system's MPI; its
+# tests run fdu under mpirun with 1, 2 and 4 ranks.
+if command -v mpirun >/dev/null; then
+  echo "== cargo clippy --all-targets --features mpi -- -D warnings"
+  cargo clippy --all-targets --features mpi -- -D warnings
+  echo "== cargo test --features mpi --lib --test mpi"
+  cargo test --features mpi --lib --test mpi
+else
+  echo "SKIPPED: the --mpi tests: mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev libclang-dev)"
+fi

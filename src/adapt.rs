@@ -20,6 +20,20 @@
 //! The controller measures throughput over *windows* (at least
 //! [`MIN_WINDOW`] and [`MIN_REQUESTS`] requests) and climbs:
 //!
+//! * **Ramp.** From the start, and again whenever the rate moves by half
+//!   or more, it takes bigger steps over shorter windows (at least
+//!   [`RAMP_WINDOW`] and [`RAMP_REQUESTS`]): twice the workers while the
+//!   CPUs have time left and each doubling completes [`UP_GAIN`] more
+//!   requests per second; half while this scan keeps the CPUs busy and
+//!   half of them complete at least 97% as much (down to one per CPU).
+//!   When others keep the CPUs busy, the ramp ends at once. A step that lost is undone and
+//!   ends the ramp, as is a doubling that gained less than [`RAMP_KEEP`];
+//!   one that gained less than [`UP_GAIN`] is kept and ends it; one
+//!   whose window left workers idle is undone and taken again later (up
+//!   to [`RAMP_IDLE`] times). A storage
+//!   whose best count is 8 times the start is reached
+//!   in three short windows, not three probes each followed by a window
+//!   back at the old count.
 //! * **Probe.** Between windows it tries twice or half the workers for one
 //!   window (after a short settling time), then the old count for one
 //!   more, and judges the trial against the mean of the windows on either
@@ -40,9 +54,11 @@
 //!   direction for 2, 4, ... up to [`MAX_BACKOFF`] windows, so a settled
 //!   scan spends a few percent of its time probing. A kept probe is
 //!   followed at once by the next one the same way.
-//! * **Start over.** When throughput at the same count moves by half or
-//!   more (the walk left a cached subtree for a cold one, or the other
-//!   way), the back-off is forgotten and probing starts again.
+//! * **Start over.** When throughput moves to half or twice what it was
+//!   where the count was last settled (the end of the ramp, a kept probe;
+//!   the walk left a cached subtree for a cold one, or the other
+//!   way), or between a probe's trial and the window after it, the
+//!   back-off is forgotten and the ramp runs again.
 //! * **Not from the start.** The first window (the walk spreading out
 //!   from its argument) only measures.
 //! * **Not the workers' fault.** A window in which a quarter of the
@@ -78,15 +94,7 @@ pub enum Workers {
 pub const MAX_WORKERS: usize = 1024;
 
 impl Workers {
-    /// The default: eight workers per CPU this process may run on, 8 to
-    /// 64, fixed (16 on 2 CPUs; README, "Concurrency", has the numbers
-    /// behind it and why `-j auto` is not the default yet).
-    pub fn default_fixed() -> Workers {
-        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Workers::Fixed((cpus * 8).clamp(8, 64))
-    }
-
-    /// `-j auto` for this machine: start at eight workers per CPU (8 to
+    /// `-j auto`, the default, for this machine: start at eight workers per CPU (8 to
     /// 64), go down to 2, and up to 128 per CPU (256 to
     /// [`MAX_WORKERS`]).
     pub fn auto() -> Workers {
@@ -171,6 +179,17 @@ pub const OWN: f64 = 0.75;
 /// The longest wait, in windows, before a direction that did not pay is
 /// tried again.
 pub const MAX_BACKOFF: u32 = 32;
+/// Windows of the ramp last at least this long ...
+pub const RAMP_WINDOW: Duration = Duration::from_millis(20);
+/// ... and hold at least this many requests.
+pub const RAMP_REQUESTS: u64 = 64;
+/// A doubling of the ramp that completes less than this much more is
+/// undone (one that completes more, but less than [`UP_GAIN`] more, is
+/// kept and ends the ramp).
+pub const RAMP_KEEP: f64 = 0.03;
+/// Steps of a ramp undone because the workers were idle, before it ends
+/// (a tree too narrow to say anything leaves the count to the probes).
+pub const RAMP_IDLE: u32 = 3;
 
 /// Why the count changed.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -197,6 +216,19 @@ pub enum Why {
     },
     /// Undone without a verdict: the workers had too little to do.
     Inconclusive,
+    /// A step of the ramp: twice the workers while they wait for the
+    /// storage, half while the scan keeps the CPUs busy; `rate` is the
+    /// requests per second of the window that asked for it.
+    Ramp {
+        /// Requests per second of the window before the step.
+        rate: f64,
+    },
+    /// The ramp is over, at this count: `rate` is what the last step's
+    /// window completed.
+    Ramped {
+        /// Requests per second of the last window of the ramp.
+        rate: f64,
+    },
 }
 
 /// One change of the count.
@@ -277,6 +309,9 @@ pub struct Controller {
     probe: Option<Probe>,
     /// Requests per second of the last window at the current count.
     rate: Option<f64>,
+    /// The rate where the count was last settled (the ramp's end, a kept
+    /// probe): a rate half or twice it is another storage.
+    base: Option<f64>,
     up: Direction,
     down: Direction,
     /// The last window that was not a trial: its count and rate.
@@ -285,6 +320,14 @@ pub struct Controller {
     /// moving mean of `|ln(rate / previous rate)|`), and its samples.
     noise: f64,
     samples: u32,
+    /// Whether the ramp runs, and its last step: the count before it and
+    /// the rate there.
+    ramping: bool,
+    step: Option<(usize, f64)>,
+    /// Steps of this ramp undone because the workers were idle.
+    ramp_idle: u32,
+    /// One worker per CPU: where a ramp down stops.
+    floor: usize,
     history: History,
 }
 
@@ -304,11 +347,16 @@ impl Controller {
             window: None,
             probe: None,
             rate: None,
+            base: None,
             up: Direction::fresh(0),
             down: Direction::fresh(0),
             last: None,
             noise: 0.0,
             samples: 0,
+            ramping: true,
+            step: None,
+            ramp_idle: 0,
+            floor: cpus().clamp(min, max),
             history: History {
                 start,
                 low: start,
@@ -359,7 +407,12 @@ impl Controller {
         window.idle += idle;
         let wall = now.saturating_sub(window.start);
         let done = requests.saturating_sub(window.requests);
-        if wall < MIN_WINDOW || (done < MIN_REQUESTS && wall < MAX_WINDOW) {
+        let (least, requests) = if self.ramping {
+            (RAMP_WINDOW, RAMP_REQUESTS)
+        } else {
+            (MIN_WINDOW, MIN_REQUESTS)
+        };
+        if wall < least || (done < requests && wall < MAX_WINDOW) {
             return None;
         }
         let window = self.window.take().expect("measured above");
@@ -391,6 +444,15 @@ impl Controller {
                 self.settle_until = now + SETTLE_BACK;
                 return back;
             };
+            let base = self.base.unwrap_or(probe.before);
+            if !(0.5..=2.0).contains(&(rate / probe.before))
+                || !(0.5..=2.0).contains(&(rate / base))
+            {
+                // The storage changed under the probe (the walk reached a
+                // cold subtree): no verdict, ramp again from here.
+                self.record(now, probe.from, probe.from, Why::Inconclusive);
+                return self.restart(now, rate, false, used);
+            }
             // Trial against the mean of the windows on either side: a
             // throughput that drifts as the walk moves on cancels out.
             let around = (probe.before + rate) / 2.0;
@@ -424,6 +486,7 @@ impl Controller {
             *way = Direction::fresh(0);
             other.wait = other.wait.max(2);
             self.rate = Some(trial);
+            self.base = Some(trial);
             let why = Why::Kept {
                 before: around,
                 after: trial,
@@ -445,6 +508,9 @@ impl Controller {
             }
             return changed;
         }
+        if self.ramping {
+            return self.ramp(now, rate, starved, used);
+        }
         if let Some((permits, last)) = self.last {
             // Not the walk's first windows: it is still spreading out.
             if permits == self.permits && self.history.windows > 3 {
@@ -452,11 +518,12 @@ impl Controller {
             }
         }
         self.last = Some((self.permits, rate));
-        if let Some(before) = self.rate {
+        if let Some(before) = self.base {
             let moved = rate / before;
             if !(0.5..=2.0).contains(&moved) {
-                self.up = Direction::fresh(0);
-                self.down = Direction::fresh(0);
+                // Another storage (a cold subtree after a cached one, or
+                // the other way): ramp again from here.
+                return self.restart(now, rate, starved, used);
             }
         }
         self.rate = Some(rate);
@@ -469,10 +536,8 @@ impl Controller {
         self.down.wait = self.down.wait.saturating_sub(1);
         let can_up = self.permits < self.max && self.up.wait == 0;
         let can_down = self.permits > self.min && self.down.wait == 0;
-        let cpus = cpus() as f64;
-        let busy = used.machine.unwrap_or(used.process / cpus);
-        let saturated = busy >= SATURATED;
-        if saturated && used.process >= OWN * busy * cpus {
+        let (saturated, own) = load(used);
+        if own {
             // The scan itself keeps the CPUs busy: its workers are the
             // CPUs' work, and there is nothing to win either way.
             return None;
@@ -489,6 +554,88 @@ impl Controller {
             trial: None,
         });
         self.set(now, to, Why::Probe)
+    }
+
+    /// A window of the ramp is over: judge its last step, take the next
+    /// one or end the ramp.
+    fn ramp(&mut self, now: Duration, rate: f64, starved: bool, used: CpuUse) -> Option<usize> {
+        let (saturated, own) = load(used);
+        if starved {
+            // Idle workers say nothing of the count (the walk is still
+            // spreading out): a step is undone and taken again later.
+            return match self.step.take() {
+                Some((from, before)) if self.ramp_idle < RAMP_IDLE => {
+                    self.ramp_idle += 1;
+                    self.rate = Some(before);
+                    self.set(now, from, Why::Inconclusive)
+                }
+                Some((from, before)) => self.ramped(now, from, before),
+                None => None,
+            };
+        }
+        match self.step.take() {
+            Some((from, before)) if from < self.permits => {
+                // Twice the workers: on while they complete UP_GAIN more
+                // and leave CPU unused; kept if they complete RAMP_KEEP
+                // more, else undone.
+                if rate < before * (1.0 + RAMP_KEEP) {
+                    return self.ramped(now, from, before);
+                }
+                if rate < before * (1.0 + UP_GAIN) || saturated {
+                    return self.ramped(now, self.permits, rate);
+                }
+            }
+            // Half the workers: on while the scan still keeps the CPUs
+            // busy and half of them complete as much.
+            Some((from, before))
+                if from > self.permits && (!own || rate < before * (1.0 + DOWN_GAIN)) =>
+            {
+                return self.ramped(now, from, before);
+            }
+            _ => {}
+        }
+        let to = if own {
+            // More workers than the CPUs need.
+            (self.permits / 2).max(self.floor)
+        } else if saturated {
+            // Others hold the CPUs (a local file server): whether fewer
+            // workers leave it more is for the probes, which judge each
+            // step against both sides.
+            self.permits
+        } else {
+            // The workers wait for the storage.
+            (self.permits * 2).min(self.max)
+        };
+        if to == self.permits {
+            return self.ramped(now, to, rate);
+        }
+        self.step = Some((self.permits, rate));
+        self.set(now, to, Why::Ramp { rate })
+    }
+
+    /// Another storage: forget the back-off and ramp again from `rate`.
+    fn restart(&mut self, now: Duration, rate: f64, starved: bool, used: CpuUse) -> Option<usize> {
+        self.up = Direction::fresh(0);
+        self.down = Direction::fresh(0);
+        self.ramping = true;
+        self.step = None;
+        self.ramp_idle = 0;
+        self.rate = Some(rate);
+        self.base = Some(rate);
+        self.ramp(now, rate, starved, used)
+    }
+
+    /// The ramp is over at `to`, whose rate is `rate`: the probes take
+    /// over after two windows.
+    fn ramped(&mut self, now: Duration, to: usize, rate: f64) -> Option<usize> {
+        self.ramping = false;
+        self.step = None;
+        self.rate = Some(rate);
+        self.base = Some(rate);
+        self.last = Some((to, rate));
+        self.up = Direction::fresh(2);
+        self.down = Direction::fresh(2);
+        self.set(now, to, Why::Ramped { rate })
     }
 
     /// Two windows at the same count, one after the other: how much the
@@ -521,6 +668,15 @@ impl Controller {
         h.end = to;
         h.changes.push(Change { at, from, to, why });
     }
+}
+
+/// Whether the machine's CPUs are saturated over a window, and whether by
+/// this scan.
+fn load(used: CpuUse) -> (bool, bool) {
+    let cpus = cpus() as f64;
+    let busy = used.machine.unwrap_or(used.process / cpus);
+    let saturated = busy >= SATURATED;
+    (saturated, saturated && used.process >= OWN * busy * cpus)
 }
 
 fn cpus() -> usize {
@@ -611,6 +767,26 @@ mod tests {
             "settled at {s}: {:?}",
             c.history()
         );
+    }
+
+    #[test]
+    fn the_ramp_reaches_a_slow_storage_count_early() {
+        // 5 ms per request, a server that takes 128 in flight: three
+        // doublings from 16.
+        let model = Model {
+            rate: |n| n.min(128.0) / 0.005,
+            busy: |n| (n * 0.001).min(1.0),
+            own: 1.0,
+        };
+        let (_, c) = run(&model, 16, 0.4, 0.05);
+        let h = c.history();
+        let ramp = h
+            .changes
+            .iter()
+            .filter(|ch| matches!(ch.why, Why::Ramp { .. }))
+            .count();
+        assert!(ramp >= 3, "{h:?}");
+        assert!(c.permits() >= 128, "{h:?}");
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub fn command() -> Command {
                 .long("threads")
                 .value_name("N")
                 .value_parser(parse_workers)
-                .help("worker threads: a number from 1 to 1024 (default: 8 per CPU, 8 to 64), or auto (as many as the storage keeps busy, chosen while scanning; see README)"),
+                .help("worker threads: auto (the default: as many as the storage keeps busy, chosen while scanning; see README) or a number from 1 to 1024"),
         )
         .arg(
             Arg::new("backend")
@@ -134,6 +134,7 @@ pub fn command() -> Command {
                 .hide(true),
         )
         .arg(flag("stats").long("stats").help("after the scan, print counts, syscalls by kind and per-worker balance on stderr"))
+        .arg(flag("mpi").long("mpi").help("one scan over the processes of an MPI job (mpirun -n N fdu --mpi ...): every rank walks, rank 0 prints (needs a build with --features mpi; see README)"))
         // Scans that outlast a run (src/checkpoint.rs).
         .arg(
             Arg::new("checkpoint")
@@ -854,7 +855,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     let workers = m
         .get_one::<Workers>("threads")
         .copied()
-        .unwrap_or_else(Workers::default_fixed);
+        .unwrap_or_else(Workers::auto);
     // FDU_SYSFS_ROOT stands in for /sys (tests give fake topologies).
     let sysfs = std::env::var_os("FDU_SYSFS_ROOT").unwrap_or_else(|| "/sys".into());
     let topology = Topology::read(std::path::Path::new(&sysfs), &pin::allowed_cpus());
@@ -961,6 +962,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         Ok(c) => c,
         Err(message) => return Parsed::Usage(message),
     };
+    let mpi = flag(&m, "mpi");
+    if mpi {
+        if let Err(message) = mpi_options(&m, &paths, follow) {
+            return Parsed::Usage(message);
+        }
+    }
     Parsed::Run(Box::new(Config {
         scan: ScanOptions {
             follow,
@@ -992,6 +999,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         topology,
         paths,
         stats: flag(&m, "stats"),
+        mpi,
         dups,
         export,
         import,
@@ -1064,6 +1072,54 @@ fn checkpoint_options(
         interval,
         argv: raw.iter().skip(1).cloned().map(os_bytes).collect(),
     }))
+}
+
+/// `--mpi`, or a usage error: a scan spread over MPI ranks prints du's
+/// lines, `--json`, `--format` and `--top` of one path argument; the rest
+/// are not spread yet (README, "Many nodes").
+fn mpi_options(m: &ArgMatches, paths: &[Vec<u8>], follow: bool) -> Result<(), String> {
+    if !cfg!(feature = "mpi") {
+        return Err(
+            "--mpi: this fdu was built without MPI (cargo build --release --features mpi)"
+                .to_string(),
+        );
+    }
+    let misfits = [
+        ("dups", "--dups"),
+        ("output", "-o"),
+        ("input-file", "-f"),
+        ("compare", "--compare"),
+        ("checkpoint", "--checkpoint"),
+        ("resume", "--resume"),
+        ("progress", "--progress"),
+        ("files0-from", "--files0-from"),
+    ];
+    if let Some((_, name)) = misfits.iter().find(|(id, _)| given(m, id)) {
+        return Err(format!("--mpi does not apply to {name} yet"));
+    }
+    if follow {
+        return Err("--mpi does not apply to --dereference yet".to_string());
+    }
+    if paths.len() > 1 {
+        return Err("--mpi takes one FILE operand yet".to_string());
+    }
+    Ok(())
+}
+
+/// Whether this process is a rank other than 0 of an MPI job given
+/// `--mpi` (as the launchers tell it, before MPI starts): rank 0 alone
+/// reports a usage error that every rank finds.
+fn mpi_follower(args: &[OsString]) -> bool {
+    args.iter().skip(1).any(|a| a == "--mpi")
+        && [
+            "OMPI_COMM_WORLD_RANK",
+            "PMIX_RANK",
+            "PMI_RANK",
+            "SLURM_PROCID",
+        ]
+        .iter()
+        .find_map(|v| std::env::var(v).ok())
+        .is_some_and(|r| r.trim() != "0")
 }
 
 /// The options that shape du's lines: they do not apply where no line is
@@ -1309,6 +1365,10 @@ pub fn run(config: &Config) -> ExitStatus {
     }
     for warning in &config.warnings {
         diag::report(warning);
+    }
+    #[cfg(feature = "mpi")]
+    if config.mpi {
+        return crate::ranks::run(config, std::time::Instant::now());
     }
     let mut list_failed = false;
     let listed;
@@ -1700,12 +1760,15 @@ fn read_files0(from: &[u8]) -> Option<(Vec<Vec<u8>>, bool)> {
 /// budgets within whatever limit it finds).
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
     fdu_platform::limits::raise_nofile();
+    let args: Vec<OsString> = args.into_iter().collect();
+    let follower = mpi_follower(&args);
     match parse(args) {
         Parsed::Run(config) => run(&config),
         Parsed::Print(text) => {
             let _ = io::stdout().write_all(text.as_bytes());
             ExitStatus::Ok
         }
+        Parsed::Usage(_) | Parsed::Fatal(_) if follower => ExitStatus::Usage,
         Parsed::Usage(message) => {
             let name = diag::program_name();
             diag::report(&format!(
@@ -1791,6 +1854,7 @@ fdu's own options:
         "ring-depth",
         "ring-workers",
         "stats",
+        "mpi",
         "progress",
         "no-progress",
         "dups",

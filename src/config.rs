@@ -124,6 +124,8 @@ pub struct Config {
     /// `--resume FILE`: finish the scan of this checkpoint (the rest of
     /// the configuration is the checkpoint's).
     pub resume: Option<Vec<u8>>,
+    /// `--mpi`: one scan over the ranks of an MPI job (`crate::ranks`).
+    pub mpi: bool,
 }
 
 /// `--checkpoint FILE`, `--checkpoint-interval SECS`.

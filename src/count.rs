@@ -12,7 +12,7 @@ use fdu_platform::{Kind, Meta};
 use crate::diag::ScanError;
 use crate::dirs::DirRef;
 use crate::links::LinkSet;
-use crate::tree::{NodeId, NodeTable, Totals, Tree};
+use crate::tree::{NodeId, NodeTable, Occurrences, Totals, Tree};
 use crate::visit::{Step, Visit, Visitor};
 use crate::walk::{Args, ScanOptions};
 
@@ -28,6 +28,8 @@ pub struct Count<'o> {
     /// a file with several names is charged where it is first seen, and
     /// only its identity is kept.
     charge_at_once: bool,
+    /// The number of the first worker's table (see [`Count::numbered_from`]).
+    base: usize,
 }
 
 impl<'o> Count<'o> {
@@ -38,6 +40,20 @@ impl<'o> Count<'o> {
             links: LinkSet::new(opts.workers.start()),
             hash_all_files: hash_all_files(opts, args),
             charge_at_once: charge_at_once(opts),
+            base: 0,
+        }
+    }
+
+    /// The count of one process of a distributed scan (`crate::ranks`):
+    /// its tables numbered from `base` (the process's own range), and
+    /// every file that may have other names recorded with all its
+    /// occurrences, never charged where first met (its other names may be
+    /// found by another process).
+    pub fn numbered_from(opts: &'o ScanOptions, args: &Args, base: usize) -> Count<'o> {
+        Count {
+            charge_at_once: false,
+            base,
+            ..Count::new(opts, args)
         }
     }
 
@@ -83,7 +99,7 @@ impl Visitor for Count<'_> {
     fn worker(&self, index: usize) -> Counter<'_> {
         Counter {
             count: self,
-            table: NodeTable::new(index),
+            table: NodeTable::new(self.base + index),
             folded: None,
         }
     }
@@ -91,6 +107,33 @@ impl Visitor for Count<'_> {
     fn finish(&self, workers: Vec<Counter<'_>>) -> Tree {
         let tables = workers.into_iter().map(|w| w.table).collect();
         Tree::assemble(tables, self.links.drain_files(), self.opts.separate_dirs)
+    }
+}
+
+/// du's count kept apart: the workers' tables and every multiply-linked
+/// file's occurrences with its identity, unassembled (what a process of a
+/// distributed scan hands on, `crate::ranks`).
+pub struct Parts<'o>(pub Count<'o>);
+
+/// What [`Parts`] gives: the tables, in the order of their numbers, and
+/// the files that may have other names.
+pub type Unassembled = (Vec<NodeTable>, Vec<((u64, u64), Occurrences)>);
+
+impl Visitor for Parts<'_> {
+    type Worker<'v>
+        = Counter<'v>
+    where
+        Self: 'v;
+
+    type Output = Unassembled;
+
+    fn worker(&self, index: usize) -> Counter<'_> {
+        self.0.worker(index)
+    }
+
+    fn finish(&self, workers: Vec<Counter<'_>>) -> Unassembled {
+        let tables = workers.into_iter().map(|w| w.table).collect();
+        (tables, self.0.links.drain_identified())
     }
 }
 

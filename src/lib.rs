@@ -45,10 +45,14 @@ pub mod ids;
 pub mod import;
 pub mod links;
 pub mod output;
+#[cfg(feature = "mpi")]
+pub mod ranks;
 pub mod scan;
+pub mod spread;
 pub mod stream;
 pub mod timefmt;
 pub mod tree;
 pub mod units;
 pub mod visit;
 pub mod walk;
+pub mod wire;

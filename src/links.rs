@@ -96,6 +96,17 @@ impl LinkSet {
         }
         out
     }
+
+    /// [`LinkSet::drain_files`], each file with its identity (for the
+    /// process of a distributed scan that owns it, `crate::ranks`).
+    pub fn drain_identified(&self) -> Vec<((u64, u64), Occurrences)> {
+        let mut out = Vec::new();
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            out.extend(shard.files.drain());
+        }
+        out
+    }
 }
 
 #[cfg(test)]

@@ -17,11 +17,12 @@ use fdu_platform::{Backend, BackendChoice, BackendKind};
 
 use crate::adapt::Workers;
 use crate::config::Config;
-use crate::count::Count;
+use crate::count::{Count, Parts, Unassembled};
 use crate::diag::{ErrorSink, ExitStatus, ScanError};
-use crate::tree::Tree;
+use crate::spread::Spread;
+use crate::tree::{NodeId, Tree};
 use crate::visit::Visitor;
-use crate::walk::{walk, Args, ScanOptions, ScanOutcome};
+use crate::walk::{walk, walk_shared, Args, ScanOptions, ScanOutcome};
 #[cfg(target_os = "linux")]
 use fdu_platform::uring::{UringBackend, UringConfig};
 
@@ -137,9 +138,8 @@ impl Scan {
         self
     }
 
-    /// How many workers run: fixed ([`Workers::default_fixed`] unless
-    /// set), or chosen while the scan runs ([`Workers::auto`], see
-    /// [`crate::adapt`]).
+    /// How many workers run: chosen while the scan runs
+    /// ([`Workers::auto`], the default, see [`crate::adapt`]), or fixed.
     pub fn workers(mut self, workers: Workers) -> Scan {
         self.options.workers = workers;
         self
@@ -211,8 +211,27 @@ impl Scan {
         &'a self,
         make: impl FnOnce(&'a ScanOptions, &Args) -> V,
     ) -> Result<Ran<V::Output>, ScanFailed> {
+        self.dispatch(Job { scan: self, make })
+    }
+
+    /// du's count as one process of a walk shared with others (see
+    /// [`crate::spread`]): the workers' tables numbered from `base`, and
+    /// the files that may have other names, unassembled.
+    pub fn run_shared(
+        &self,
+        base: usize,
+        spread: &dyn Spread<NodeId>,
+    ) -> Result<Ran<Unassembled>, ScanFailed> {
+        self.dispatch(Shared {
+            scan: self,
+            base,
+            spread,
+        })
+    }
+
+    /// Pick the backend, run `job` on it.
+    fn dispatch<J: OnBackend>(&self, job: J) -> Result<Ran<J::Output>, ScanFailed> {
         let kind = self.backend.resolve().map_err(ScanFailed::Unavailable)?;
-        let job = Job { scan: self, make };
         let (ran, ring, (result, outcome)) = match kind {
             #[cfg(target_os = "linux")]
             BackendKind::Uring => match UringBackend::new(self.uring) {
@@ -256,21 +275,53 @@ impl Scan {
     }
 }
 
+/// What runs once the backend is known.
+trait OnBackend {
+    /// What the visitor makes of the walk.
+    type Output;
+    fn on<B: Backend>(self, backend: &B) -> (Self::Output, ScanOutcome);
+}
+
 /// One run of [`Scan::run_with`], waiting for its backend.
 struct Job<'a, M> {
     scan: &'a Scan,
     make: M,
 }
 
-impl<'a, M> Job<'a, M> {
-    fn on<B: Backend, V: Visitor>(self, backend: &B) -> (V::Output, ScanOutcome)
-    where
-        M: FnOnce(&'a ScanOptions, &Args) -> V,
-    {
+impl<'a, V: Visitor, M: FnOnce(&'a ScanOptions, &Args) -> V> OnBackend for Job<'a, M> {
+    type Output = V::Output;
+
+    fn on<B: Backend>(self, backend: &B) -> (V::Output, ScanOutcome) {
         let opts: &'a ScanOptions = &self.scan.options;
         let args = Args::stat(backend, opts, &self.scan.paths);
         let visitor = (self.make)(opts, &args);
         let (workers, outcome) = walk(backend, opts, &args, &visitor, &*self.scan.errors);
+        (visitor.finish(workers), outcome)
+    }
+}
+
+/// One run of [`Scan::run_shared`], waiting for its backend.
+struct Shared<'a> {
+    scan: &'a Scan,
+    base: usize,
+    spread: &'a dyn Spread<NodeId>,
+}
+
+impl OnBackend for Shared<'_> {
+    type Output = Unassembled;
+
+    fn on<B: Backend>(self, backend: &B) -> (Unassembled, ScanOutcome) {
+        let opts = &self.scan.options;
+        let args = Args::stat(backend, opts, &self.scan.paths);
+        let visitor = Parts(Count::numbered_from(opts, &args, self.base));
+        let (workers, outcome) = walk_shared(
+            backend,
+            opts,
+            &args,
+            &visitor,
+            &*self.scan.errors,
+            Some(self.spread),
+        );
         (visitor.finish(workers), outcome)
     }
 }

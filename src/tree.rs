@@ -17,6 +17,7 @@ use lasso::{Rodeo, Spur};
 use fdu_platform::Meta;
 
 use crate::ids::IdMap;
+use crate::wire::{Reader, Writer};
 
 /// Every place one file was found, and what it weighs.
 #[derive(Debug)]
@@ -34,9 +35,22 @@ pub struct NodeId(u64);
 const INDEX_BITS: u32 = 40;
 
 impl NodeId {
+    /// The most tables a scan may number (table numbers are below it).
+    pub const TABLES: usize = 1 << (64 - INDEX_BITS);
+
     /// The node at `index` of table `table`.
     pub fn new(table: usize, index: usize) -> NodeId {
         NodeId(((table as u64) << INDEX_BITS) | index as u64)
+    }
+
+    /// The node as one number (what [`NodeId::from_bits`] takes back).
+    pub fn bits(self) -> u64 {
+        self.0
+    }
+
+    /// The node [`NodeId::bits`] gave.
+    pub fn from_bits(bits: u64) -> NodeId {
+        NodeId(bits)
     }
     fn table(self) -> usize {
         (self.0 >> INDEX_BITS) as usize
@@ -148,6 +162,35 @@ impl Totals {
         self.dirs = self.dirs.saturating_add(other.dirs);
         self.errors = self.errors.saturating_add(other.errors);
     }
+
+    /// Write the totals to `w` (see [`Totals::read`]).
+    pub fn write(&self, w: &mut Writer) {
+        w.u64(self.disk);
+        w.u64(self.apparent);
+        w.u64(self.inodes);
+        w.i64(self.time.sec);
+        w.u32(self.time.nsec);
+        w.u64(self.dirs);
+        w.u64(self.errors);
+    }
+
+    /// Totals [`Totals::write`] wrote.
+    pub fn read(r: &mut Reader<'_>) -> Option<Totals> {
+        Some(Totals {
+            disk: r.u64()?,
+            apparent: r.u64()?,
+            inodes: r.u64()?,
+            time: Stamp {
+                sec: r.i64()?,
+                nsec: r.u32()?,
+            },
+            dirs: r.u64()?,
+            errors: r.u64()?,
+        })
+    }
+
+    /// Bytes [`Totals::write`] takes.
+    pub const WIRE: usize = 52;
 
     /// One error, and nothing else.
     pub fn error() -> Totals {
@@ -307,6 +350,89 @@ impl NodeTable {
         self.nodes.len()
     }
 
+    /// The table's number.
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    /// Write the table to `w`, names as bytes (see [`NodeTable::read`]):
+    /// how a process of a distributed scan hands its part to the one that
+    /// assembles the tree.
+    pub fn write(&self, w: &mut Writer) {
+        w.u64(self.id as u64);
+        w.u64(self.nodes.len() as u64);
+        for node in &self.nodes {
+            w.u64(node.parent.map_or(u64::MAX, NodeId::bits));
+            w.u8(match node.kind {
+                NodeKind::Root => 0,
+                NodeKind::File => 1,
+                NodeKind::Dir => 2,
+                NodeKind::DeepDir => 3,
+            });
+            w.u8(u8::from(node.hidden));
+            w.bytes(self.name(node.name));
+            node.own.write(w);
+        }
+        w.u64(self.charges.len() as u64);
+        // In node order: the same table, the same bytes.
+        let mut charges: Vec<_> = self.charges.iter().collect();
+        charges.sort_unstable_by_key(|(node, _)| **node);
+        for (node, totals) in charges {
+            w.u64(node.bits());
+            totals.write(w);
+        }
+    }
+
+    /// A table [`NodeTable::write`] wrote; `None` if the bytes are not
+    /// one (cut short, a kind or number out of range).
+    pub fn read(r: &mut Reader<'_>) -> Option<NodeTable> {
+        let id = usize::try_from(r.u64()?).ok()?;
+        if id >= NodeId::TABLES {
+            return None;
+        }
+        let mut table = NodeTable::new(id);
+        let nodes = r.count(8 + 2 + 8 + Totals::WIRE)?;
+        table.nodes.reserve(nodes);
+        for _ in 0..nodes {
+            let parent = match r.u64()? {
+                u64::MAX => None,
+                bits => Some(NodeId::from_bits(bits)),
+            };
+            let kind = match r.u8()? {
+                0 => NodeKind::Root,
+                1 => NodeKind::File,
+                2 => NodeKind::Dir,
+                3 => NodeKind::DeepDir,
+                _ => return None,
+            };
+            let hidden = match r.u8()? {
+                0 => false,
+                1 => true,
+                _ => return None,
+            };
+            let name = r.bytes()?;
+            let own = Totals::read(r)?;
+            if (kind == NodeKind::Root) != parent.is_none() {
+                return None;
+            }
+            let name = match kind {
+                NodeKind::Dir | NodeKind::DeepDir => match std::str::from_utf8(name) {
+                    Ok(text) => Name::Interned(table.names.get_or_intern(text)),
+                    Err(_) => table.bytes(name),
+                },
+                _ => table.bytes(name),
+            };
+            table.push(parent, name, own, hidden, kind);
+        }
+        let charges = r.count(8 + Totals::WIRE)?;
+        for _ in 0..charges {
+            let node = NodeId::from_bits(r.u64()?);
+            let totals = Totals::read(r)?;
+            table.charges.entry(node).or_default().add(&totals);
+        }
+        Some(table)
+    }
+
     /// Whether the table holds no node.
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
@@ -354,13 +480,18 @@ impl Tree {
     /// `separate_dirs` (`-S`, du's `dulvl[].ent`), a directory's total
     /// leaves out its subdirectories, and the grand total still counts
     /// everything.
+    ///
+    /// `tables` are in the order of their numbers, which need not be
+    /// consecutive (a distributed scan numbers each process's from its
+    /// own base); every node a table refers to is in one of them.
     pub fn assemble(tables: Vec<NodeTable>, links: Vec<Occurrences>, separate_dirs: bool) -> Tree {
-        let mut base = Vec::with_capacity(tables.len());
+        let top = tables.iter().map(|t| t.id + 1).max().unwrap_or(0);
+        let mut base = vec![usize::MAX; top];
         let mut count = 0usize;
         let mut name_bytes = 0usize;
         for t in &tables {
-            debug_assert_eq!(t.id, base.len());
-            base.push(count);
+            debug_assert_eq!(base[t.id], usize::MAX, "tables in order, once each");
+            base[t.id] = count;
             count += t.nodes.len();
             name_bytes += t.nodes.iter().map(|n| t.name(n.name).len()).sum::<usize>();
         }
@@ -677,6 +808,52 @@ mod tests {
         tree.path(f, &mut path);
         assert_eq!(path, b"r/a/f");
         assert_eq!(tree.depth(f), 2);
+    }
+
+    #[test]
+    fn a_table_read_back_assembles_the_same_tree_from_sparse_numbers() {
+        let mut main = NodeTable::new(0);
+        let mut far = NodeTable::new(2050);
+        let root = main.add_root(b"r", t(1), false);
+        let d = far.add_dir(root, b"d\xff", t(10));
+        let e = far.add_dir_at(d, b"deep", t(100), false);
+        far.add_file(d, b"f", Totals::default(), true);
+        far.charge(root, &t(7));
+        main.charge(e, &t(3));
+        let mut w = Writer::new();
+        main.write(&mut w);
+        far.write(&mut w);
+        let mut r = Reader::new(&w.bytes);
+        let (main2, far2) = (
+            NodeTable::read(&mut r).unwrap(),
+            NodeTable::read(&mut r).unwrap(),
+        );
+        assert!(r.is_empty());
+        assert_eq!(far2.id(), 2050);
+        let lines = |tree: &Tree| {
+            let mut lines = Vec::new();
+            tree.post_order(|n, p| lines.push((tree.total(n).disk, p.to_vec())));
+            lines
+        };
+        let a = Tree::assemble(vec![main, far], Vec::new(), false);
+        let b = Tree::assemble(vec![main2, far2], Vec::new(), false);
+        assert_eq!(lines(&a), lines(&b));
+        assert_eq!(
+            lines(&a),
+            [(113, b"r/d\xff".to_vec()), (121, b"r".to_vec())]
+        );
+        // Cut short anywhere, or a kind out of range: refused.
+        let mut first = Writer::new();
+        NodeTable::read(&mut Reader::new(&w.bytes))
+            .unwrap()
+            .write(&mut first);
+        for end in 0..first.bytes.len() {
+            let mut r = Reader::new(&w.bytes[..end]);
+            assert!(NodeTable::read(&mut r).is_none(), "cut at {end}");
+        }
+        let mut bad = w.bytes.clone();
+        bad[16 + 8] = 9;
+        assert!(NodeTable::read(&mut Reader::new(&bad)).is_none());
     }
 
     #[test]

@@ -64,6 +64,7 @@ use crate::dirs::PathNode;
 use crate::dirs::{root_display, DirRef};
 use crate::exclude::Exclude;
 use crate::links::LinkSet;
+use crate::spread::{Handoff, Link, Names, Port, Spread};
 use crate::tree::{join, TimeKind};
 use crate::visit::{Skipped, Step, Visit, Visitor};
 
@@ -119,7 +120,7 @@ impl ScanOptions {
 
 impl Default for ScanOptions {
     /// du's defaults: no symlink followed, every level printed, hard links
-    /// counted once, [`Workers::default_fixed`], no pinning.
+    /// counted once, [`Workers::auto`], no pinning.
     fn default() -> ScanOptions {
         ScanOptions {
             follow: false,
@@ -128,7 +129,7 @@ impl Default for ScanOptions {
             count_links: false,
             max_depth: usize::MAX,
             all: false,
-            workers: Workers::default_fixed(),
+            workers: Workers::auto(),
             exclude: None,
             max_open_dirs: None,
             placements: Vec::new(),
@@ -284,7 +285,7 @@ fn task_name<B: Backend, D>(task: &Task<B, D>) -> &CStr {
     match task {
         Task::Dir { name, .. } => name,
         Task::List(dir) => &dir.path.name,
-        Task::Stat { .. } => c"",
+        Task::Stat { .. } | Task::Far { .. } => c"",
     }
 }
 
@@ -349,6 +350,14 @@ enum Task<B: Backend, D> {
     /// Stat a batch of a directory's entries.
     Stat {
         dir: Arc<OpenDir<B, D>>,
+        batch: Batch,
+    },
+    /// Stat a batch of a directory another process listed (see
+    /// [`crate::spread`]): the directory is opened by its chain first.
+    Far {
+        path: Arc<PathNode>,
+        depth: usize,
+        state: D,
         batch: Batch,
     },
 }
@@ -496,6 +505,8 @@ struct Shared<'s, B: Backend, V: Visitor> {
     /// `st_dev` of the argument being scanned (`-x`).
     root_dev: AtomicU64,
     follow: Follow,
+    /// The other processes this walk is shared with, if any.
+    spread: Option<&'s dyn Spread<Dir<'s, V>>>,
 }
 
 /// A worker's count of completed requests (stats, opens, listings), on a
@@ -586,35 +597,12 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
     /// meanwhile; `grow` spawns workers up to the count it is given.
     fn wait_idle(&self, grow: &mut dyn FnMut(usize)) {
         let mut guard = self.idle.0.lock().unwrap_or_else(|p| p.into_inner());
-        let ordered = self.visitor.ordered();
         while self.pending.load(Ordering::Acquire) != 0 {
-            self.visitor.idle();
-            if self.cycle.is_some() {
-                // The test hook's pool: every worker it may let run.
-                grow(self.stealers.len());
-            }
-            if let Some(controller) = &self.controller {
-                let spawned = self.spawned.load(Ordering::Acquire);
-                let requests = self.meters[..spawned]
-                    .iter()
-                    .map(|m| m.0.load(Ordering::Relaxed))
-                    .sum();
-                let idle = self.sleep.sleepers.load(Ordering::Relaxed);
-                let changed = controller.lock().unwrap_or_else(|p| p.into_inner()).tick(
-                    self.started.elapsed(),
-                    requests,
-                    idle,
-                    CpuTimes::now,
-                );
-                if let Some(permits) = changed {
-                    grow(permits);
-                    self.set_permits(permits);
-                }
-            }
-            if ordered {
-                // Workers parked while directories were held back (see
-                // `Visit::may_start`): one looks again.
-                self.sleep.notify_one();
+            drop(guard);
+            self.tick(grow);
+            guard = self.idle.0.lock().unwrap_or_else(|p| p.into_inner());
+            if self.pending.load(Ordering::Acquire) == 0 {
+                break;
             }
             guard = self
                 .idle
@@ -622,6 +610,68 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
                 .wait_timeout(guard, Duration::from_millis(5))
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
+        }
+    }
+
+    /// Wait until the walk of an argument is over in every process it is
+    /// shared with: exchange tasks with them every few milliseconds, and
+    /// as soon as this process runs out of tasks.
+    fn wait_spread(&self, grow: &mut dyn FnMut(usize), spread: &dyn Spread<Dir<'s, V>>) {
+        loop {
+            self.tick(grow);
+            let over = spread.exchange(&mut Exchange {
+                shared: self,
+                grow: &mut *grow,
+            });
+            if over {
+                return;
+            }
+            let guard = self.idle.0.lock().unwrap_or_else(|p| p.into_inner());
+            if self.pending.load(Ordering::Acquire) != 0 {
+                drop(
+                    self.idle
+                        .1
+                        .wait_timeout(guard, Duration::from_millis(5))
+                        .unwrap_or_else(|p| p.into_inner()),
+                );
+            } else {
+                drop(guard);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+
+    /// What the main thread does every few milliseconds while it waits:
+    /// the visitor's [`Visitor::idle`], and the controller.
+    fn tick(&self, grow: &mut dyn FnMut(usize)) {
+        let ordered = self.visitor.ordered();
+        self.visitor.idle();
+        if self.cycle.is_some() {
+            // The test hook's pool: every worker it may let run.
+            grow(self.stealers.len());
+        }
+        if let Some(controller) = &self.controller {
+            let spawned = self.spawned.load(Ordering::Acquire);
+            let requests = self.meters[..spawned]
+                .iter()
+                .map(|m| m.0.load(Ordering::Relaxed))
+                .sum();
+            let idle = self.sleep.sleepers.load(Ordering::Relaxed);
+            let changed = controller.lock().unwrap_or_else(|p| p.into_inner()).tick(
+                self.started.elapsed(),
+                requests,
+                idle,
+                CpuTimes::now,
+            );
+            if let Some(permits) = changed {
+                grow(permits);
+                self.set_permits(permits);
+            }
+        }
+        if ordered {
+            // Workers parked while directories were held back (see
+            // `Visit::may_start`): one looks again.
+            self.sleep.notify_one();
         }
     }
 
@@ -634,6 +684,170 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
             dir = self.backend.open_at(&dir, &next.name, self.follow)?;
         }
         Ok(dir)
+    }
+}
+
+/// A walk's tasks as a [`Spread`] sees them, from the main thread.
+struct Exchange<'e, 's, B: Backend, V: Visitor> {
+    shared: &'e Shared<'s, B, V>,
+    grow: &'e mut dyn FnMut(usize),
+}
+
+impl<'s, B: Backend, V: Visitor> Exchange<'_, 's, B, V> {
+    /// A queued task: from the injector, else the oldest of a worker's.
+    fn steal(&self) -> Option<WalkTask<'s, B, V>> {
+        let shared = self.shared;
+        loop {
+            let mut retry = false;
+            match shared.injector.steal() {
+                Steal::Success(task) => return Some(task),
+                Steal::Retry => retry = true,
+                Steal::Empty => {}
+            }
+            let spawned = shared.spawned.load(Ordering::Acquire);
+            for thief in shared.stealers[..spawned].iter().filter_map(OnceLock::get) {
+                match thief.steal(|_| true) {
+                    Steal::Success(task) => return Some(task),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            if !retry {
+                return None;
+            }
+        }
+    }
+}
+
+/// A directory's chain as links.
+fn links(path: &PathNode) -> Vec<Link> {
+    path.chain_from_root()
+        .into_iter()
+        .map(|node| Link {
+            name: node.name.as_bytes().to_vec(),
+            id: node.id,
+            hops: node.hops,
+        })
+        .collect()
+}
+
+/// The chain of `links` as path nodes; `None` for an empty chain or a
+/// name with a NUL.
+fn chain(links: Vec<Link>) -> Option<Arc<PathNode>> {
+    let mut links = links.into_iter();
+    let first = links.next()?;
+    let mut path = PathNode::root(CString::new(first.name).ok()?, first.id, first.hops);
+    for link in links {
+        path = PathNode::child(&path, CString::new(link.name).ok()?, link.id, link.hops);
+    }
+    Some(path)
+}
+
+impl<'s, B: Backend, V: Visitor> Port<Dir<'s, V>> for Exchange<'_, 's, B, V> {
+    fn pending(&self) -> usize {
+        self.shared.pending.load(Ordering::Acquire)
+    }
+
+    fn give(&mut self, most: usize) -> Vec<Handoff<Dir<'s, V>>> {
+        let mut out = Vec::new();
+        while out.len() < most {
+            let Some(task) = self.steal() else {
+                break;
+            };
+            let handoff = match task {
+                Task::Dir {
+                    parent,
+                    name,
+                    id,
+                    hops,
+                    depth,
+                    state,
+                } => {
+                    let parent = match parent {
+                        Parent::Open(dir) => dir.path.clone(),
+                        Parent::Closed(path) => path,
+                    };
+                    let mut chain = links(&parent);
+                    chain.push(Link {
+                        name: name.into_bytes(),
+                        id,
+                        hops,
+                    });
+                    Handoff {
+                        chain,
+                        depth,
+                        state,
+                        names: None,
+                    }
+                }
+                Task::Stat { dir, batch } => {
+                    dir.parts.fetch_sub(1, Ordering::AcqRel);
+                    Handoff {
+                        chain: links(&dir.path),
+                        depth: dir.depth,
+                        state: dir.state.clone(),
+                        names: Some(Names {
+                            bytes: batch.bytes,
+                            seq: batch.seq,
+                            first: batch.first,
+                        }),
+                    }
+                }
+                // An argument's listing holds its descriptor; a batch that
+                // crossed once stays. Back to the queue, still pending.
+                task @ (Task::List(_) | Task::Far { .. }) => {
+                    self.shared.injector.push(task);
+                    break;
+                }
+            };
+            out.push(handoff);
+            self.shared.finish();
+        }
+        out
+    }
+
+    fn take(&mut self, tasks: Vec<Handoff<Dir<'s, V>>>) {
+        for h in tasks {
+            let task = match h.names {
+                None => {
+                    let mut links = h.chain;
+                    let Some(last) = links.pop() else {
+                        continue;
+                    };
+                    let (Some(parent), Ok(name)) = (chain(links), CString::new(last.name)) else {
+                        continue;
+                    };
+                    Task::Dir {
+                        parent: Parent::Closed(parent),
+                        name,
+                        id: last.id,
+                        hops: last.hops,
+                        depth: h.depth,
+                        state: h.state,
+                    }
+                }
+                Some(names) => {
+                    let Some(path) = chain(h.chain) else {
+                        continue;
+                    };
+                    let len = names.bytes.iter().filter(|&&b| b == 0).count();
+                    Task::Far {
+                        path,
+                        depth: h.depth,
+                        state: h.state,
+                        batch: Batch {
+                            bytes: names.bytes,
+                            len,
+                            seq: names.seq,
+                            first: names.first,
+                        },
+                    }
+                }
+            };
+            self.shared.inject(task);
+        }
+        let permits = self.shared.permits.load(Ordering::Relaxed);
+        (self.grow)(permits);
     }
 }
 
@@ -677,7 +891,8 @@ pub struct WorkerStats {
 }
 
 impl WorkerStats {
-    fn add(&mut self, o: &WorkerStats) {
+    /// Add `o`'s counts to these.
+    pub fn add(&mut self, o: &WorkerStats) {
         self.entries += o.entries;
         self.dirs += o.dirs;
         self.errors += o.errors;
@@ -865,6 +1080,37 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
                 self.ctx.stat_batch(&dir, &batch);
                 self.ctx.part_done(&dir);
             }
+            Task::Far {
+                path,
+                depth,
+                state,
+                batch,
+            } => {
+                let shared = self.ctx.shared;
+                match shared.reopen(&path, &mut self.ctx.stats) {
+                    Ok(fd) => {
+                        self.ctx.completed(1);
+                        let dir = Arc::new(OpenDir {
+                            fd,
+                            path,
+                            depth,
+                            state,
+                            slot: None,
+                            parts: AtomicUsize::new(1),
+                        });
+                        self.ctx.stat_batch(&dir, &batch);
+                    }
+                    Err(e) => {
+                        // Listed by another process, gone since: each name
+                        // is an entry that could not be read.
+                        for name in batch.iter() {
+                            let mut shown = path.display_owned(None);
+                            join(&mut shown, name.to_bytes());
+                            self.ctx.fail(Some(&state), shown, Failed::Access, Some(e));
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -946,7 +1192,7 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
         let visit = &self.visit;
         // A visitor that keeps an order may hold directories back.
         let may_take = |task: &Task<B, Dir<'s, V>>| match task {
-            Task::Stat { .. } => true,
+            Task::Stat { .. } | Task::Far { .. } => true,
             Task::List(dir) => visit.may_start(&dir.state),
             Task::Dir { state, .. } => visit.may_start(state),
         };
@@ -984,7 +1230,9 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
 
     /// A part of `dir`'s listing has been visited (see [`OpenDir::parts`]).
     fn part_done(&mut self, dir: &OpenDir<B, Dir<'s, V>>) {
-        if dir.parts.fetch_sub(1, Ordering::AcqRel) == 1 {
+        // A spread walk hands parts of directories to other processes,
+        // which are not told when one is done (see `crate::spread`).
+        if dir.parts.fetch_sub(1, Ordering::AcqRel) == 1 && self.shared.spread.is_none() {
             self.visit.done(&dir.state);
         }
     }
@@ -1420,6 +1668,23 @@ pub fn walk<'s, B: Backend, V: Visitor>(
     visitor: &'s V,
     errors: &'s dyn ErrorSink,
 ) -> (Vec<V::Worker<'s>>, ScanOutcome) {
+    walk_shared(backend, opts, args, visitor, errors, None)
+}
+
+/// [`walk`], shared with other processes through `spread` (see
+/// [`crate::spread`]): every process calls it with the same arguments;
+/// the leader starts each argument's walk and reports the arguments that
+/// cannot be read, and every process walks what it is given. Not for
+/// `-L` (symlinked directories are set aside per process) nor for a
+/// visitor that needs [`Visit::done`].
+pub fn walk_shared<'s, B: Backend, V: Visitor>(
+    backend: &'s B,
+    opts: &'s ScanOptions,
+    args: &Args,
+    visitor: &'s V,
+    errors: &'s dyn ErrorSink,
+    spread: Option<&'s dyn Spread<Dir<'s, V>>>,
+) -> (Vec<V::Worker<'s>>, ScanOutcome) {
     let fd_limit = fdu_platform::limits::current_nofile();
     let budget = FdBudget::plan(
         fd_limit,
@@ -1462,9 +1727,12 @@ pub fn walk<'s, B: Backend, V: Visitor>(
         Follow::No
     };
     let several = args.args.len() > 1;
+    // The leader counts the arguments as entries (every process stat'ed
+    // them).
+    let leads = spread.map_or(true, |sp| sp.leads());
     let mut main_stats = WorkerStats {
         stat: args.args.len() as u64,
-        entries: args.args.len() as u64,
+        entries: if leads { args.args.len() as u64 } else { 0 },
         ..WorkerStats::default()
     };
 
@@ -1498,6 +1766,7 @@ pub fn walk<'s, B: Backend, V: Visitor>(
         deferred: Mutex::new(Vec::new()),
         root_dev: AtomicU64::new(0),
         follow,
+        spread,
     };
 
     if shared.hash_dirs && !opts.count_links {
@@ -1560,87 +1829,107 @@ pub fn walk<'s, B: Backend, V: Visitor>(
             errors.error(&error);
         };
         for (index, (arg, meta)) in args.args.iter().enumerate() {
-            if arg.is_empty() {
-                let error = ScanError {
-                    path: Vec::new(),
-                    failed: Failed::EmptyName,
-                    errno: None,
-                };
-                fail(&mut main, &mut main_stats, None, error);
-                continue;
+            if let Ok(meta) = meta {
+                shared.root_dev.store(meta.dev, Ordering::Relaxed);
             }
-            let display = root_display(arg);
-            if opts.exclude.as_ref().is_some_and(|ex| ex.matches(&display)) {
-                continue;
-            }
-            let meta = match meta {
-                Ok(meta) => meta,
-                Err(e) => {
-                    let dangling = *e == Errno::NOENT
-                        && arg_follow == Follow::Yes
-                        && backend
-                            .stat_path(os_path(arg), Follow::No)
-                            .is_ok_and(|m| m.kind == Kind::Symlink);
+            // Whether the argument's listing was pushed.
+            let walked = 'arg: {
+                if !leads {
+                    break 'arg false;
+                }
+                if arg.is_empty() {
                     let error = ScanError {
-                        path: arg.clone(),
-                        failed: Failed::Access,
-                        errno: (!dangling).then_some(*e),
+                        path: Vec::new(),
+                        failed: Failed::EmptyName,
+                        errno: None,
                     };
                     fail(&mut main, &mut main_stats, None, error);
-                    continue;
+                    break 'arg false;
+                }
+                let display = root_display(arg);
+                if opts.exclude.as_ref().is_some_and(|ex| ex.matches(&display)) {
+                    break 'arg false;
+                }
+                let meta = match meta {
+                    Ok(meta) => meta,
+                    Err(e) => {
+                        let dangling = *e == Errno::NOENT
+                            && arg_follow == Follow::Yes
+                            && backend
+                                .stat_path(os_path(arg), Follow::No)
+                                .is_ok_and(|m| m.kind == Kind::Symlink);
+                        let error = ScanError {
+                            path: arg.clone(),
+                            failed: Failed::Access,
+                            errno: (!dangling).then_some(*e),
+                        };
+                        fail(&mut main, &mut main_stats, None, error);
+                        break 'arg false;
+                    }
+                };
+                let is_dir = meta.kind == Kind::Dir;
+                if !opts.count_links
+                    && is_dir
+                    && shared.hash_dirs
+                    && !shared.dirs.claim_dir(meta.id())
+                {
+                    break 'arg false;
+                }
+                let step = main.root(index, &display, meta);
+                main.end_batch();
+                let Step::Descend(state) = step else {
+                    break 'arg false;
+                };
+                if !is_dir {
+                    break 'arg false;
+                }
+                let hops = if opts.follow {
+                    backend.path_hops(os_path(arg)).unwrap_or(0)
+                } else {
+                    0
+                };
+                let path = PathNode::root(
+                    CString::new(arg.clone()).unwrap_or_default(),
+                    meta.id(),
+                    hops,
+                );
+                // Without a slot, the argument is opened on the main thread's
+                // own descriptor (see `FdBudget`).
+                let slot = FdPool::take(&shared.pool);
+                main_stats.openat += 1;
+                match backend.open_path(os_path(arg)) {
+                    Ok(fd) => {
+                        let dir = Arc::new(OpenDir {
+                            fd,
+                            path,
+                            depth: 0,
+                            state,
+                            slot,
+                            parts: AtomicUsize::new(1),
+                        });
+                        shared.inject(Task::List(dir));
+                        true
+                    }
+                    Err(e) => {
+                        let error = ScanError {
+                            path: display,
+                            failed: Failed::Read,
+                            errno: Some(e),
+                        };
+                        fail(&mut main, &mut main_stats, Some(&state), error);
+                        main.done(&state);
+                        false
+                    }
                 }
             };
-            let is_dir = meta.kind == Kind::Dir;
-            if !opts.count_links && is_dir && shared.hash_dirs && !shared.dirs.claim_dir(meta.id())
-            {
-                continue;
-            }
-            let step = main.root(index, &display, meta);
-            main.end_batch();
-            let Step::Descend(state) = step else {
-                continue;
-            };
-            if !is_dir {
-                continue;
-            }
-            shared.root_dev.store(meta.dev, Ordering::Relaxed);
-            let hops = if opts.follow {
-                backend.path_hops(os_path(arg)).unwrap_or(0)
-            } else {
-                0
-            };
-            let path = PathNode::root(
-                CString::new(arg.clone()).unwrap_or_default(),
-                meta.id(),
-                hops,
-            );
-            // Without a slot, the argument is opened on the main thread's
-            // own descriptor (see `FdBudget`).
-            let slot = FdPool::take(&shared.pool);
-            main_stats.openat += 1;
-            match backend.open_path(os_path(arg)) {
-                Ok(fd) => {
-                    let dir = Arc::new(OpenDir {
-                        fd,
-                        path,
-                        depth: 0,
-                        state,
-                        slot,
-                        parts: AtomicUsize::new(1),
-                    });
-                    shared.inject(Task::List(dir));
+            match spread {
+                // Every process waits for every argument, walked or not.
+                Some(spread) => shared.wait_spread(&mut grow, spread),
+                None if walked => {
                     shared.wait_idle(&mut grow);
                     walk_deferred(shared, &mut main, &mut grow);
                 }
-                Err(e) => {
-                    let error = ScanError {
-                        path: display,
-                        failed: Failed::Read,
-                        errno: Some(e),
-                    };
-                    fail(&mut main, &mut main_stats, Some(&state), error);
-                    main.done(&state);
-                }
+                None => {}
             }
             if visitor.cancelled() {
                 break;

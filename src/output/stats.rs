@@ -5,7 +5,8 @@ use fdu_platform::BackendKind;
 
 use crate::adapt::{History, Why};
 use crate::config::Config;
-use crate::walk::ScanOutcome;
+use crate::scan::Report;
+use crate::walk::{ScanOutcome, WorkerStats};
 
 /// `--stats`: what the scan did (on backend `ran`, with io_uring setup
 /// `ring`), on stderr, after the output.
@@ -19,11 +20,6 @@ pub fn print_stats(
 ) {
     let s = &outcome.sum;
     let secs = elapsed.as_secs_f64();
-    let rate = if secs > 0.0 {
-        s.entries as f64 / secs
-    } else {
-        0.0
-    };
     let mut text = format!(
         "fdu: stats: backend {}, {} threads, pin {}\n",
         ran.name(),
@@ -42,15 +38,37 @@ pub fn print_stats(
             s.entries
         ));
     }
-    text.push_str(&format!(
+    text.push_str(&body(s, secs));
+    text.push_str("worker  entries  dirs  steals  cpus\n");
+    for (i, w) in outcome.workers.iter().enumerate() {
+        let cpus = config
+            .scan
+            .placements
+            .get(i)
+            .map_or_else(|| "any".to_string(), |p| cpu_list(&p.cpus));
+        text.push_str(&format!(
+            "{i:>6}  {:>7}  {:>4}  {:>6}  {cpus}\n",
+            w.entries, w.dirs, w.steals
+        ));
+    }
+    let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// The counts every `--stats` shows: entries, errors, time, syscalls.
+fn body(s: &WorkerStats, secs: f64) -> String {
+    let rate = if secs > 0.0 {
+        s.entries as f64 / secs
+    } else {
+        0.0
+    };
+    format!(
         "entries      {}\n\
          directories  {}\n\
          errors       {}\n\
          elapsed      {:.3} s\n\
          entries/s    {:.0}\n\
          syscalls     openat {}  getdents64 {}  fstatat {}  close {}  io_uring_enter {}\n\
-         ring ops     statx {}  openat {}  close {}\n\
-         worker  entries  dirs  steals  cpus\n",
+         ring ops     statx {}  openat {}  close {}\n",
         s.entries,
         s.dirs,
         s.errors,
@@ -64,18 +82,39 @@ pub fn print_stats(
         s.ring_stat,
         s.ring_openat,
         s.ring_close,
-    ));
-    for (i, w) in outcome.workers.iter().enumerate() {
-        let cpus = config
-            .scan
-            .placements
-            .get(i)
-            .map_or_else(|| "any".to_string(), |p| cpu_list(&p.cpus));
+    )
+}
+
+/// `--stats` of a scan spread over MPI ranks (`crate::ranks`): one line per
+/// rank (its counts and the tasks it took from other ranks), then the
+/// counts of the whole job.
+pub fn print_ranks(
+    config: &Config,
+    report: &Report,
+    ranks: &[(WorkerStats, usize)],
+    elapsed: std::time::Duration,
+) {
+    let mut text = format!(
+        "fdu: stats: backend {}, {} ranks, pin {}\n",
+        report.ran.name(),
+        ranks.len(),
+        config.pin.name(),
+    );
+    if let Some(ring) = &report.ring {
+        text.push_str(&format!("io_uring     {ring}\n"));
+    }
+    let threads: usize = ranks.iter().map(|(_, t)| t).sum();
+    for (r, (s, _)) in ranks.iter().enumerate() {
         text.push_str(&format!(
-            "{i:>6}  {:>7}  {:>4}  {:>6}  {cpus}\n",
-            w.entries, w.dirs, w.steals
+            "rank {r}: {} entries, {} directories, {} steals\n",
+            s.entries, s.dirs, s.steals
         ));
     }
+    text.push_str(&format!(
+        "threads      {threads} over {} ranks\n",
+        ranks.len()
+    ));
+    text.push_str(&body(&report.outcome.sum, elapsed.as_secs_f64()));
     let _ = io::stderr().lock().write_all(text.as_bytes());
 }
 
@@ -92,9 +131,14 @@ fn concurrency(h: &History) -> String {
         .iter()
         .filter(|c| matches!(c.why, Why::Undone { .. } | Why::Inconclusive))
         .count();
+    let ramp = h
+        .changes
+        .iter()
+        .filter(|c| matches!(c.why, Why::Ramp { .. }))
+        .count();
     let mut text = format!(
-        "workers      auto: started with {}, ran {} to {}, ended with {}; {} windows measured, {} probes kept, {} undone\n",
-        h.start, h.low, h.high, h.end, h.windows, kept, undone
+        "workers      auto: started with {}, ran {} to {}, ended with {}; {} windows measured, {} ramp steps, {} probes kept, {} undone\n",
+        h.start, h.low, h.high, h.end, h.windows, ramp, kept, undone
     );
     // Each verdict: the probe it judged, and the rates around and during
     // its trial.
@@ -106,6 +150,19 @@ fn concurrency(h: &History) -> String {
                 continue;
             }
             Why::Back => continue,
+            Why::Ramp { rate } | Why::Ramped { rate } => {
+                let what = match c.why {
+                    Why::Ramp { .. } => "ramp at",
+                    _ => "ramp over:",
+                };
+                text.push_str(&format!(
+                    "  {:>8.3} s  {:>4} -> {:<4} {what} {rate:.0} requests/s\n",
+                    c.at.as_secs_f64(),
+                    c.from,
+                    c.to
+                ));
+                continue;
+            }
             Why::Kept { before, after } => ("kept", Some((before, after))),
             Why::Undone { before, after } => ("undone", Some((before, after))),
             Why::Inconclusive => ("undone, workers idle", None),

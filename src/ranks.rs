@@ -1,0 +1,642 @@
+//! `--mpi`: one scan spread over the processes (ranks) of an MPI job,
+//! printing exactly what one process prints.
+//!
+//! ```text
+//!  every rank: the threaded walker over the same arguments, one after another
+//!  rank 0 starts each argument; the others start idle and ask for work
+//!
+//!  main thread of each rank, every few ms (crate::spread):
+//!    answer REQUESTs: give up to half the tasks queued here (the oldest,
+//!                     the shallowest), as chains of names from the argument
+//!    take a REPLY:    walk what it holds
+//!    one all-gather:  [tasks pending, work messages sent, received, asking]
+//!                     of every rank: the same numbers everywhere, so every
+//!                     rank sees the end of the argument at the same wave
+//!    idle and not asking: REQUEST from a rank with tasks to spare
+//!
+//!  at the end: hard links to the rank that owns (st_dev, st_ino)
+//!  (all-to-all), merged there; tables, merged links and counters to
+//!  rank 0 (gather), which assembles the tree and prints it
+//! ```
+//!
+//! * **Tasks cross as paths.** A task handed to another rank is a
+//!   directory's chain of names from its argument (each rank opens it
+//!   from there, relative to the same working directory), its level and
+//!   its node; a batch of a huge directory's names crosses the same way
+//!   and is stat'ed where it lands, so one directory of millions of
+//!   entries is shared by every rank.
+//! * **Nodes are global.** Rank `r`'s workers number their tables from
+//!   `r * (MAX_WORKERS + 1)`: a directory found on one rank and walked on
+//!   another is charged to the same node wherever its entries are met.
+//! * **The end of an argument.** A wave in which no rank has a task or an
+//!   unanswered request and every work message sent was received, twice
+//!   in a row with the same counts, means that no task is anywhere: the
+//!   four-counter rule, over one collective that every rank joins. No
+//!   rank is polled by all the others.
+//! * **Hard links** are recorded with every occurrence on the rank that
+//!   meets them, sent to the rank that owns their identity, merged there
+//!   (its size once, its occurrences together), and sent on to rank 0,
+//!   which charges each to its first occurrence in path order, as one
+//!   process does.
+//! * **Failures.** Each rank reports the entries it could not read, as du
+//!   words it; every rank exits with the job's status. A rank that dies
+//!   takes the job down (the MPI launcher ends the others): rank 0 prints
+//!   only after every rank's part has arrived.
+use std::sync::Mutex;
+
+use mpi::datatype::PartitionMut;
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+use mpi::Count as MpiCount;
+
+use crate::adapt::MAX_WORKERS;
+use crate::config::Config;
+use crate::diag::{self, ExitStatus};
+use crate::scan::{Report, Scan};
+use crate::spread::{Handoff, Link, Names, Port, Spread};
+use crate::tree::{NodeId, NodeTable, Occurrences, Totals, Tree};
+use crate::walk::{ScanOutcome, WorkerStats};
+use crate::wire::{Reader, Writer};
+
+/// A rank asks another for work.
+const REQUEST: mpi::Tag = 1;
+/// The answer: tasks, or none.
+const REPLY: mpi::Tag = 2;
+/// Bytes MPI may hold for replies not yet delivered (buffered sends: a
+/// rank never waits for another to receive).
+const SEND_BUFFER: usize = 64 << 20;
+/// The most tasks one reply carries.
+const GIVE_MOST: usize = 64;
+
+/// One rank's share in the walk.
+struct Ranks {
+    rank: usize,
+    size: usize,
+    state: Mutex<State>,
+}
+
+/// What a rank keeps between exchanges.
+#[derive(Default)]
+struct State {
+    /// Replies with tasks sent, and received.
+    sent: u64,
+    received: u64,
+    /// The rank asked for work and not answered yet.
+    asked: Option<usize>,
+    /// Tasks taken from other ranks.
+    steals: u64,
+    /// The counts of the last wave, if it was quiet.
+    quiet: Option<(u64, u64)>,
+    /// A xorshift state to pick whom to ask.
+    seed: u64,
+    /// A message that was not what it claimed to be.
+    corrupt: bool,
+}
+
+impl Ranks {
+    fn world() -> SimpleCommunicator {
+        SimpleCommunicator::world()
+    }
+}
+
+impl Spread<NodeId> for Ranks {
+    fn leads(&self) -> bool {
+        self.rank == 0
+    }
+
+    fn exchange(&self, port: &mut dyn Port<NodeId>) -> bool {
+        let world = Ranks::world();
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while let Some(probed) = world.any_process().immediate_matched_probe() {
+            let (from, tag) = (probed.1.source_rank() as usize, probed.1.tag());
+            let (bytes, _) = probed.matched_receive_vec::<u8>();
+            match tag {
+                REQUEST => {
+                    let most = (port.pending() / 2).clamp(1, GIVE_MOST);
+                    let tasks = port.give(most);
+                    if !tasks.is_empty() {
+                        st.sent += 1;
+                    }
+                    let reply = encode_tasks(&tasks);
+                    world
+                        .process_at_rank(from as mpi::Rank)
+                        .buffered_send_with_tag(&reply[..], REPLY);
+                }
+                REPLY => {
+                    st.asked = None;
+                    match decode_tasks(&bytes) {
+                        Some(tasks) if tasks.is_empty() => {}
+                        Some(tasks) => {
+                            st.received += 1;
+                            st.steals += tasks.len() as u64;
+                            port.take(tasks);
+                        }
+                        None => {
+                            // Counted as received all the same, so the
+                            // walk still ends; the job fails.
+                            st.received += 1;
+                            st.corrupt = true;
+                        }
+                    }
+                }
+                _ => st.corrupt = true,
+            }
+        }
+        let pending = port.pending();
+        let mine = [
+            pending as u64,
+            st.sent,
+            st.received,
+            u64::from(st.asked.is_some()),
+        ];
+        let mut all = vec![0u64; 4 * self.size];
+        world.all_gather_into(&mine[..], &mut all[..]);
+        let sum = |k: usize| all.chunks(4).map(|r| r[k]).sum::<u64>();
+        let (tasks, sent, received, asking) = (sum(0), sum(1), sum(2), sum(3));
+        if tasks == 0 && asking == 0 && sent == received {
+            if st.quiet == Some((sent, received)) {
+                st.quiet = None;
+                return true;
+            }
+            st.quiet = Some((sent, received));
+        } else {
+            st.quiet = None;
+        }
+        if pending == 0 && st.asked.is_none() {
+            // Ask a rank with tasks to spare: one of those with at least
+            // half the most, at random (idle ranks spread over them).
+            let most = all.chunks(4).map(|r| r[0]).max().unwrap_or(0);
+            let can: Vec<usize> = (0..self.size)
+                .filter(|&r| r != self.rank && all[4 * r] >= 2 && all[4 * r] * 2 >= most)
+                .collect();
+            if !can.is_empty() {
+                st.seed ^= st.seed << 13;
+                st.seed ^= st.seed >> 7;
+                st.seed ^= st.seed << 17;
+                let victim = can[(st.seed % can.len() as u64) as usize];
+                world
+                    .process_at_rank(victim as mpi::Rank)
+                    .buffered_send_with_tag(&[0u8][..], REQUEST);
+                st.asked = Some(victim);
+            }
+        }
+        false
+    }
+}
+
+/// Tasks as bytes.
+fn encode_tasks(tasks: &[Handoff<NodeId>]) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.u64(tasks.len() as u64);
+    for t in tasks {
+        w.u64(t.depth as u64);
+        w.u64(t.state.bits());
+        w.u64(t.chain.len() as u64);
+        for link in &t.chain {
+            w.bytes(&link.name);
+            w.u64(link.id.0);
+            w.u64(link.id.1);
+            w.u32(link.hops);
+        }
+        match &t.names {
+            None => w.u8(0),
+            Some(names) => {
+                w.u8(1);
+                w.bytes(&names.bytes);
+                w.u32(names.seq);
+                w.u32(names.first);
+            }
+        }
+    }
+    w.bytes
+}
+
+/// Tasks [`encode_tasks`] wrote; `None` for bytes that are not.
+fn decode_tasks(bytes: &[u8]) -> Option<Vec<Handoff<NodeId>>> {
+    let mut r = Reader::new(bytes);
+    let n = r.count(8 * 3 + 1)?;
+    let mut tasks = Vec::with_capacity(n);
+    for _ in 0..n {
+        let depth = usize::try_from(r.u64()?).ok()?;
+        let state = NodeId::from_bits(r.u64()?);
+        let links = r.count(8 + 8 + 8 + 4)?;
+        let mut chain = Vec::with_capacity(links);
+        for _ in 0..links {
+            let name = r.bytes()?.to_vec();
+            let id = (r.u64()?, r.u64()?);
+            let hops = r.u32()?;
+            chain.push(Link { name, id, hops });
+        }
+        let names = match r.u8()? {
+            0 => None,
+            1 => Some(Names {
+                bytes: r.bytes()?.to_vec(),
+                seq: r.u32()?,
+                first: r.u32()?,
+            }),
+            _ => return None,
+        };
+        // A directory to walk has a parent; names need their directory.
+        if chain.len() < usize::from(names.is_none()) + 1 {
+            return None;
+        }
+        tasks.push(Handoff {
+            chain,
+            depth,
+            state,
+            names,
+        });
+    }
+    r.is_empty().then_some(tasks)
+}
+
+/// Occurrences of files as bytes: identity, totals, nodes.
+fn encode_links(w: &mut Writer, links: &[((u64, u64), Occurrences)]) {
+    w.u64(links.len() as u64);
+    for (id, occ) in links {
+        w.u64(id.0);
+        w.u64(id.1);
+        occ.totals.write(w);
+        w.u64(occ.nodes.len() as u64);
+        for node in &occ.nodes {
+            w.u64(node.bits());
+        }
+    }
+}
+
+fn decode_links(r: &mut Reader<'_>) -> Option<Vec<((u64, u64), Occurrences)>> {
+    let n = r.count(16 + Totals::WIRE + 8)?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = (r.u64()?, r.u64()?);
+        let totals = Totals::read(r)?;
+        let k = r.count(8)?;
+        let mut nodes = Vec::with_capacity(k);
+        for _ in 0..k {
+            nodes.push(NodeId::from_bits(r.u64()?));
+        }
+        out.push((id, Occurrences { totals, nodes }));
+    }
+    Some(out)
+}
+
+/// The rank that owns a file's identity.
+fn owner(id: (u64, u64), size: usize) -> usize {
+    let mix = (id.0.rotate_left(29) ^ id.1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    ((mix >> 32) % size as u64) as usize
+}
+
+/// The counters a rank reports: entries, directories, steals, errors,
+/// then its summed [`WorkerStats`] syscalls.
+fn encode_stats(w: &mut Writer, s: &WorkerStats, steals: u64) {
+    for v in [
+        s.entries,
+        s.dirs,
+        steals,
+        s.errors,
+        s.openat,
+        s.getdents,
+        s.stat,
+        s.uring_enter,
+        s.ring_stat,
+        s.ring_openat,
+        s.ring_close,
+    ] {
+        w.u64(v);
+    }
+}
+
+fn decode_stats(r: &mut Reader<'_>) -> Option<(WorkerStats, u64)> {
+    let mut v = [0u64; 11];
+    for x in &mut v {
+        *x = r.u64()?;
+    }
+    let s = WorkerStats {
+        entries: v[0],
+        dirs: v[1],
+        steals: v[2],
+        errors: v[3],
+        openat: v[4],
+        getdents: v[5],
+        stat: v[6],
+        uring_enter: v[7],
+        ring_stat: v[8],
+        ring_openat: v[9],
+        ring_close: v[10],
+    };
+    Some((s, v[2]))
+}
+
+/// Send every rank its bytes (`out[r]` to rank `r`); what each sent this
+/// one, in rank order.
+fn all_to_all(world: &SimpleCommunicator, out: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    let size = out.len();
+    let counts: Vec<MpiCount> = out.iter().map(|b| count(b.len())).collect();
+    let mut theirs = vec![0 as MpiCount; size];
+    world.all_to_all_into(&counts[..], &mut theirs[..]);
+    let send: Vec<u8> = out.concat();
+    let send_displs = displacements(&counts);
+    let recv_displs = displacements(&theirs);
+    let total = theirs.iter().map(|&c| c as usize).sum();
+    let mut recv = vec![0u8; total];
+    {
+        let sendp = mpi::datatype::Partition::new(&send[..], &counts[..], &send_displs[..]);
+        let mut recvp = PartitionMut::new(&mut recv[..], &theirs[..], &recv_displs[..]);
+        world.all_to_all_varcount_into(&sendp, &mut recvp);
+    }
+    (0..size)
+        .map(|r| {
+            let at = recv_displs[r] as usize;
+            recv[at..at + theirs[r] as usize].to_vec()
+        })
+        .collect()
+}
+
+/// Every rank's bytes, at rank 0 (in rank order); `None` elsewhere.
+fn gather(world: &SimpleCommunicator, rank: usize, mine: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let root = world.process_at_rank(0);
+    let len = count(mine.len());
+    if rank != 0 {
+        root.gather_into(&len);
+        root.gather_varcount_into(mine);
+        return None;
+    }
+    let mut counts = vec![0 as MpiCount; world.size() as usize];
+    root.gather_into_root(&len, &mut counts[..]);
+    let displs = displacements(&counts);
+    let mut all = vec![0u8; counts.iter().map(|&c| c as usize).sum()];
+    {
+        let mut part = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+        root.gather_varcount_into_root(mine, &mut part);
+    }
+    Some(
+        counts
+            .iter()
+            .zip(&displs)
+            .map(|(&c, &d)| all[d as usize..(d + c) as usize].to_vec())
+            .collect(),
+    )
+}
+
+/// A byte count as MPI counts (a part of 2 GiB or more cannot be sent in
+/// one message: the job fails rather than send less).
+fn count(len: usize) -> MpiCount {
+    match MpiCount::try_from(len) {
+        Ok(n) => n,
+        Err(_) => {
+            diag::report(&format!(
+                "--mpi: a rank's part of the result is {len} bytes, more than one MPI message holds"
+            ));
+            Ranks::world().abort(1)
+        }
+    }
+}
+
+fn displacements(counts: &[MpiCount]) -> Vec<MpiCount> {
+    counts
+        .iter()
+        .scan(0 as MpiCount, |at, &c| {
+            let here = *at;
+            *at += c;
+            Some(here)
+        })
+        .collect()
+}
+
+/// Run `config`'s scan as one rank of an MPI job (started by `mpirun` or
+/// `srun`); rank 0 prints. Returns the job's exit status, the same on
+/// every rank.
+pub fn run(config: &Config, started: std::time::Instant) -> ExitStatus {
+    let Some((mut universe, _)) = mpi::initialize_with_threading(mpi::Threading::Funneled) else {
+        diag::report("--mpi: MPI was already initialized");
+        return ExitStatus::Usage;
+    };
+    universe.set_buffer_size(SEND_BUFFER);
+    let world = universe.world();
+    let (rank, size) = (world.rank() as usize, world.size() as usize);
+    let ranks = Ranks {
+        rank,
+        size,
+        state: Mutex::new(State {
+            seed: 0x9E37_79B9_7F4A_7C15 ^ (rank as u64 + 1),
+            ..State::default()
+        }),
+    };
+    let scan = Scan::from_config(config);
+    let base = rank * (MAX_WORKERS + 1);
+    let ran = match scan.run_shared(base, &ranks) {
+        Ok(ran) => ran,
+        Err(failed) => {
+            // The same on every rank (the same options): one says it.
+            if rank == 0 {
+                crate::scan::report_failure(failed.clone());
+            }
+            return match failed {
+                crate::scan::ScanFailed::Unavailable(_) => ExitStatus::Usage,
+                crate::scan::ScanFailed::CannotStart(_) => ExitStatus::Partial,
+            };
+        }
+    };
+    let state = ranks.state.into_inner().unwrap_or_else(|p| p.into_inner());
+    let (backend, ring, sum, workers) = (ran.ran, ran.ring, ran.outcome.sum, ran.outcome.workers);
+    let (tables, links) = ran.result;
+
+    // Hard links to their owners, merged there.
+    let mut out = vec![Writer::new(); size];
+    let mut by_owner: Vec<Vec<((u64, u64), Occurrences)>> = (0..size).map(|_| Vec::new()).collect();
+    for (id, occ) in links {
+        by_owner[owner(id, size)].push((id, occ));
+    }
+    for (w, part) in out.iter_mut().zip(&by_owner) {
+        encode_links(w, part);
+    }
+    drop(by_owner);
+    let received = all_to_all(&world, out.into_iter().map(|w| w.bytes).collect());
+    let mut corrupt = state.corrupt;
+    let mut owned: crate::ids::IdMap<(u64, u64), Occurrences> = Default::default();
+    for bytes in &received {
+        let mut r = Reader::new(bytes);
+        match decode_links(&mut r) {
+            Some(part) if r.is_empty() => {
+                for (id, occ) in part {
+                    match owned.get_mut(&id) {
+                        Some(mine) => mine.nodes.extend(occ.nodes),
+                        None => {
+                            owned.insert(id, occ);
+                        }
+                    }
+                }
+            }
+            _ => corrupt = true,
+        }
+    }
+    drop(received);
+
+    // Tables, merged links and counters to rank 0.
+    let mut w = Writer::new();
+    w.u8(u8::from(corrupt));
+    encode_stats(&mut w, &sum, state.steals);
+    w.u64(workers.len() as u64);
+    for worker in &workers {
+        encode_stats(&mut w, worker, worker.steals);
+    }
+    w.u64(tables.len() as u64);
+    for t in &tables {
+        t.write(&mut w);
+    }
+    drop(tables);
+    let merged: Vec<((u64, u64), Occurrences)> = owned.into_iter().collect();
+    encode_links(&mut w, &merged);
+    drop(merged);
+    let parts = gather(&world, rank, &w.bytes);
+    drop(w);
+
+    let status = match parts {
+        Some(parts) => lead(config, (backend, ring), parts, size, started),
+        None => ExitStatus::Ok,
+    };
+    // Every rank exits with the job's status.
+    let mut code = status as i32;
+    world.process_at_rank(0).broadcast_into(&mut code);
+    match code {
+        0 => ExitStatus::Ok,
+        1 => ExitStatus::Partial,
+        _ => ExitStatus::Usage,
+    }
+}
+
+/// Rank 0: assemble every rank's part, print, and give the job's status.
+fn lead(
+    config: &Config,
+    (ran, ring): (fdu_platform::BackendKind, Option<String>),
+    parts: Vec<Vec<u8>>,
+    size: usize,
+    started: std::time::Instant,
+) -> ExitStatus {
+    let mut tables: Vec<NodeTable> = Vec::new();
+    let mut links: Vec<Occurrences> = Vec::new();
+    let mut per_rank: Vec<(WorkerStats, usize)> = Vec::with_capacity(size);
+    let mut workers: Vec<WorkerStats> = Vec::new();
+    let mut sum = WorkerStats::default();
+    for (r, bytes) in parts.iter().enumerate() {
+        let mut rd = Reader::new(bytes);
+        let decoded = (|| {
+            let corrupt = rd.u8()? != 0;
+            let (stats, _) = decode_stats(&mut rd)?;
+            let threads = rd.count(8 * 11)?;
+            let mut ws = Vec::with_capacity(threads);
+            for _ in 0..threads {
+                ws.push(decode_stats(&mut rd)?.0);
+            }
+            let n = rd.count(16)?;
+            let mut ts = Vec::with_capacity(n);
+            for _ in 0..n {
+                ts.push(NodeTable::read(&mut rd)?);
+            }
+            let ls = decode_links(&mut rd)?;
+            (!corrupt && rd.is_empty()).then_some((stats, ws, ts, ls))
+        })();
+        let Some((stats, ws, ts, ls)) = decoded else {
+            diag::report(&format!(
+                "--mpi: the part of rank {r} is not a scan's: the job's result is incomplete"
+            ));
+            return ExitStatus::Partial;
+        };
+        sum.add(&stats);
+        per_rank.push((stats, ws.len()));
+        workers.extend(ws);
+        tables.extend(ts);
+        links.extend(ls.into_iter().map(|(_, occ)| occ));
+    }
+    drop(parts);
+    tables.sort_by_key(NodeTable::id);
+    let tree = Tree::assemble(tables, links, config.scan.separate_dirs);
+    let outcome = ScanOutcome {
+        errors: sum.errors,
+        workers,
+        sum,
+        concurrency: None,
+    };
+    let report = Report {
+        tree,
+        outcome,
+        ran,
+        ring,
+    };
+    let failed = crate::output::print(
+        config,
+        &report,
+        started.elapsed(),
+        crate::output::Stdout::new(),
+    );
+    if config.stats {
+        crate::output::stats::print_ranks(config, &report, &per_rank, started.elapsed());
+    }
+    if report.outcome.errors > 0 || failed {
+        ExitStatus::Partial
+    } else {
+        ExitStatus::Ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_and_links_cross_as_bytes_and_bad_bytes_are_refused() {
+        let tasks = vec![
+            Handoff {
+                chain: vec![
+                    Link {
+                        name: b"arg".to_vec(),
+                        id: (1, 2),
+                        hops: 0,
+                    },
+                    Link {
+                        name: b"d\xff".to_vec(),
+                        id: (1, 3),
+                        hops: 0,
+                    },
+                ],
+                depth: 1,
+                state: NodeId::new(1025, 7),
+                names: None,
+            },
+            Handoff {
+                chain: vec![Link {
+                    name: b"arg".to_vec(),
+                    id: (1, 2),
+                    hops: 0,
+                }],
+                depth: 0,
+                state: NodeId::new(0, 0),
+                names: Some(Names {
+                    bytes: b"a\0b\0".to_vec(),
+                    seq: 512,
+                    first: 0,
+                }),
+            },
+        ];
+        let bytes = encode_tasks(&tasks);
+        assert_eq!(decode_tasks(&bytes), Some(tasks));
+        for end in 0..bytes.len() {
+            assert_eq!(decode_tasks(&bytes[..end]), None, "cut at {end}");
+        }
+        assert_eq!(decode_tasks(&encode_tasks(&[])), Some(Vec::new()));
+
+        let links = vec![(
+            (5, 6),
+            Occurrences {
+                totals: Totals::default(),
+                nodes: vec![NodeId::new(3, 4), NodeId::new(2050, 1)],
+            },
+        )];
+        let mut w = Writer::new();
+        encode_links(&mut w, &links);
+        let back = decode_links(&mut Reader::new(&w.bytes)).unwrap();
+        assert_eq!(back[0].0, (5, 6));
+        assert_eq!(back[0].1.nodes, links[0].1.nodes);
+        assert!(owner((5, 6), 4) < 4);
+    }
+}

@@ -1,0 +1,219 @@
+//! `--mpi` against one process: the same bytes on stdout, the same exit
+//! status, the same diagnostics, with 1, 2 and 4 ranks under `mpirun`, on
+//! the named trees (hard links across ranks, a directory of 100k entries,
+//! a tree deeper than PATH_MAX). Built only with `--features mpi`; needs
+//! OpenMPI's `mpirun` (README, "Many nodes").
+#![cfg(feature = "mpi")]
+mod common;
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use common::*;
+
+/// Option sets a spread scan must print exactly as one process does.
+const OPTIONS: &[&[&str]] = &[
+    &["-a"],
+    &["-s"],
+    &["-d", "1"],
+    &["-c", "-a"],
+    &["-a", "-x"],
+    &["-a", "-l"],
+    &["--inodes", "-a"],
+    &["-S", "-a"],
+    &["-a", "-b"],
+    &["-a", "--time"],
+    &["-a", "--exclude", "*.txt"],
+    &["--json", "-a"],
+    &["--top", "3"],
+    &["--format", "prometheus"],
+];
+
+const RANKS: &[usize] = &[1, 2, 4];
+
+/// `mpirun -n N`, as the tests run it (as root too).
+fn launcher(n: usize) -> Vec<OsString> {
+    oss(&["mpirun", "--allow-run-as-root", "--oversubscribe", "-n"])
+        .into_iter()
+        .chain([OsString::from(n.to_string())])
+        .collect()
+}
+
+/// Shared memory between the ranks of one machine, without the kernel's
+/// cross-memory attach (refused in many containers).
+fn mpi_env() -> Vec<(OsString, OsString)> {
+    [
+        ("OMPI_MCA_btl", "self,vader"),
+        ("OMPI_MCA_btl_vader_single_copy_mechanism", "none"),
+    ]
+    .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+    .to_vec()
+}
+
+/// `fdu --mpi ARGS` under `mpirun -n N`, in `cwd`.
+fn mpirun(n: usize, cwd: &Path, args: &[OsString]) -> Run {
+    let mut argv = launcher(n);
+    argv.push(fdu_bin().into_os_string());
+    argv.push("--mpi".into());
+    argv.extend(args.iter().cloned());
+    run_argv(&argv, cwd, &mpi_env())
+}
+
+/// What a run printed, less what differs between two runs of one process
+/// (`--json`'s `scan` object, Prometheus' duration and time stamp).
+fn stable(out: &[u8]) -> Vec<u8> {
+    if out.first() == Some(&b'{') {
+        let mut doc: serde_json::Value = serde_json::from_slice(out).expect("JSON");
+        doc.as_object_mut().expect("an object").remove("scan");
+        return serde_json::to_vec(&doc).expect("JSON");
+    }
+    out.split_inclusive(|&b| b == b'\n')
+        .filter(|l| {
+            !l.starts_with(b"fdu_scan_duration_seconds")
+                && !l.starts_with(b"fdu_last_scan_timestamp")
+        })
+        .flatten()
+        .copied()
+        .collect()
+}
+
+/// fdu's own diagnostics (mpirun adds its own when a rank exits non-zero).
+fn ours(stderr: &[u8]) -> Vec<Vec<u8>> {
+    let lines: Vec<u8> = stderr
+        .split_inclusive(|&b| b == b'\n')
+        .filter(|l| l.starts_with(b"fdu: "))
+        .flatten()
+        .copied()
+        .collect();
+    sorted(normalized_stderr(&lines))
+}
+
+/// Every option set on `tree`'s `t`, with every rank count: the same as
+/// one process.
+fn same_as_one_process(tree: &Tree, options: &[&[&str]]) {
+    for opts in options {
+        let mut args = oss(opts);
+        args.push("t".into());
+        let one = fdu(tree.cwd(), &args);
+        for &n in RANKS {
+            let many = mpirun(n, tree.cwd(), &args);
+            assert_eq!(
+                many.code,
+                one.code,
+                "{} ranks, {:?}: exit status\n{}",
+                n,
+                opts,
+                String::from_utf8_lossy(&many.stderr)
+            );
+            assert!(
+                stable(&many.stdout) == stable(&one.stdout),
+                "{n} ranks, {opts:?}: stdout differs\none process:\n{}\n{n} ranks:\n{}\nstderr:\n{}",
+                String::from_utf8_lossy(&one.stdout),
+                String::from_utf8_lossy(&many.stdout),
+                String::from_utf8_lossy(&many.stderr)
+            );
+            assert_eq!(
+                ours(&many.stderr),
+                ours(&one.stderr),
+                "{n} ranks, {opts:?}: diagnostics"
+            );
+        }
+    }
+}
+
+#[test]
+fn named_trees_print_what_one_process_prints() {
+    for tree in [
+        basic(),
+        links_within(),
+        links_across(),
+        sparse(),
+        non_utf8(),
+    ] {
+        same_as_one_process(&tree, OPTIONS);
+    }
+}
+
+#[test]
+fn a_huge_directory_is_shared_and_counted_once() {
+    let tree = wide(100_000);
+    same_as_one_process(&tree, &[&["-s"], &["-a", "-d", "1"], &["--inodes", "-s"]]);
+    // Its batches cross ranks: with 4 ranks, more than one lists or stats.
+    let run = mpirun(4, tree.cwd(), &oss(&["-s", "--stats", "t"]));
+    assert_eq!(run.code, 0, "{}", String::from_utf8_lossy(&run.stderr));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let busy = stderr
+        .lines()
+        .filter(|l| l.starts_with("rank "))
+        .filter(|l| !l.contains(": 0 entries"))
+        .count();
+    assert!(busy >= 2, "one rank did all the work:\n{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("rank ")).count(),
+        4,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_tree_deeper_than_path_max() {
+    let tree = deep(200);
+    same_as_one_process(&tree, &[&["-s"], &["-a"], &["-d", "3"]]);
+}
+
+#[test]
+fn what_cannot_be_spread_is_a_usage_error_said_once() {
+    let tree = basic();
+    for opts in [
+        &["-L", "t"][..],
+        &["t", "t"][..],
+        &["--dups", "t"][..],
+        &["-o", "x.json", "t"][..],
+    ] {
+        let run = mpirun(2, tree.cwd(), &oss(opts));
+        assert_eq!(
+            run.code,
+            2,
+            "{opts:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let said = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(
+            said.matches("--mpi").count(),
+            1,
+            "{opts:?}: said once by rank 0:\n{said}"
+        );
+    }
+}
+
+#[test]
+fn unreadable_entries_are_reported_once_and_fail_every_rank() {
+    let tree = basic();
+    let Some(how) = unprivileged_how(&tree) else {
+        return;
+    };
+    chmod(&tree.p("t/sub1"), 0o000);
+    chmod(&tree.p("t/sub3"), 0o300);
+    for args in [oss(&["-a", "t"]), oss(&["-s", "t/nonexistent"])] {
+        let one = how.fdu(tree.cwd(), &args);
+        assert_eq!(one.code, 1, "{}", String::from_utf8_lossy(&one.stderr));
+        for &n in RANKS {
+            let spread = How {
+                fdu_wrapper: launcher(n),
+                fdu_opts: oss(&["--mpi"]),
+                env: mpi_env(),
+                ..how.clone()
+            };
+            let many = spread.fdu(tree.cwd(), &args);
+            assert_eq!(many.code, 1, "{}", String::from_utf8_lossy(&many.stderr));
+            assert_eq!(many.stdout, one.stdout, "{n} ranks");
+            assert_eq!(
+                ours(&many.stderr),
+                ours(&one.stderr),
+                "{n} ranks: each error once"
+            );
+        }
+    }
+    chmod(&tree.p("t/sub1"), 0o755);
+    chmod(&tree.p("t/sub3"), 0o755);
+}
