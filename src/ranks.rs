@@ -12,7 +12,8 @@
 //!    one all-gather:  [tasks pending, work messages sent, received, asking]
 //!                     of every rank: the same numbers everywhere, so every
 //!                     rank sees the end of the argument at the same wave
-//!    idle and not asking: REQUEST from a rank with tasks to spare
+//!    fewer tasks than workers, not asking: REQUEST from a rank with
+//!                     tasks to spare
 //!
 //!  at the end: hard links to the rank that owns (st_dev, st_ino)
 //!  (all-to-all), merged there; tables, merged links and counters to
@@ -150,7 +151,7 @@ impl Spread<NodeId> for Ranks {
             u64::from(st.asked.is_some()),
         ];
         let mut all = vec![0u64; 4 * self.size];
-        world.all_gather_into(&mine[..], &mut all[..]);
+        all_gather(&world, &mine, &mut all);
         let sum = |k: usize| all.chunks(4).map(|r| r[k]).sum::<u64>();
         let (tasks, sent, received, asking) = (sum(0), sum(1), sum(2), sum(3));
         if tasks == 0 && asking == 0 && sent == received {
@@ -162,12 +163,19 @@ impl Spread<NodeId> for Ranks {
         } else {
             st.quiet = None;
         }
-        if pending == 0 && st.asked.is_none() {
-            // Ask a rank with tasks to spare: one of those with at least
-            // half the most, at random (idle ranks spread over them).
+        if pending < port.workers() && st.asked.is_none() {
+            // Workers here wait, or soon will: ask a rank with tasks to
+            // spare, one of those with at least half the most, at random
+            // (idle ranks spread over them).
             let most = all.chunks(4).map(|r| r[0]).max().unwrap_or(0);
             let can: Vec<usize> = (0..self.size)
-                .filter(|&r| r != self.rank && all[4 * r] >= 2 && all[4 * r] * 2 >= most)
+                .filter(|&r| {
+                    let theirs = all[4 * r];
+                    r != self.rank
+                        && theirs >= 2
+                        && theirs > 2 * pending as u64
+                        && theirs * 2 >= most
+                })
                 .collect();
             if !can.is_empty() {
                 st.seed ^= st.seed << 13;
@@ -182,6 +190,21 @@ impl Spread<NodeId> for Ranks {
         }
         false
     }
+}
+
+/// Every rank's `mine`, into `all`: a non-blocking all-gather, waited for
+/// in short sleeps (a blocking one spins on a CPU the workers need).
+fn all_gather(world: &SimpleCommunicator, mine: &[u64], all: &mut [u64]) {
+    mpi::request::scope(|scope| {
+        let mut request = world.immediate_all_gather_into(scope, mine, all);
+        loop {
+            match request.test() {
+                Ok(_) => return,
+                Err(pending) => request = pending,
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+    });
 }
 
 /// Tasks as bytes.

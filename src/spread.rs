@@ -55,6 +55,9 @@ pub struct Handoff<D> {
 pub trait Port<D> {
     /// Tasks this process has pending (queued or running).
     fn pending(&self) -> usize;
+    /// Workers that may run tasks now: with fewer tasks pending than
+    /// this, some of them wait.
+    fn workers(&self) -> usize;
     /// Take up to `most` queued tasks out of this walk, for another
     /// process (the shallowest first: the largest pieces of work).
     fn give(&mut self, most: usize) -> Vec<Handoff<D>>;

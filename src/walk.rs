@@ -748,6 +748,10 @@ impl<'s, B: Backend, V: Visitor> Port<Dir<'s, V>> for Exchange<'_, 's, B, V> {
         self.shared.pending.load(Ordering::Acquire)
     }
 
+    fn workers(&self) -> usize {
+        self.shared.permits.load(Ordering::Relaxed)
+    }
+
     fn give(&mut self, most: usize) -> Vec<Handoff<Dir<'s, V>>> {
         let mut out = Vec::new();
         while out.len() < most {
