@@ -460,6 +460,12 @@ pub fn run(config: &Config, started: std::time::Instant) -> ExitStatus {
             };
         }
     };
+    // A test hook: FDU_TEST_RANK_EXIT=R makes rank R die after its walk,
+    // before its part reaches rank 0 (tests/mpi.rs: the job fails, and
+    // nothing is printed).
+    if std::env::var("FDU_TEST_RANK_EXIT").is_ok_and(|r| r.trim() == rank.to_string()) {
+        std::process::exit(3);
+    }
     let state = ranks.state.into_inner().unwrap_or_else(|p| p.into_inner());
     let (backend, ring, sum, workers) = (ran.ran, ran.ring, ran.outcome.sum, ran.outcome.workers);
     let (tables, links) = ran.result;

@@ -27,6 +27,8 @@ const OPTIONS: &[&[&str]] = &[
     &["--json", "-a"],
     &["--top", "3"],
     &["--format", "prometheus"],
+    &["-a", "--backend", "std"],
+    &["-a", "--backend", "uring"],
 ];
 
 const RANKS: &[usize] = &[1, 2, 4];
@@ -216,4 +218,24 @@ fn unreadable_entries_are_reported_once_and_fail_every_rank() {
     }
     chmod(&tree.p("t/sub1"), 0o755);
     chmod(&tree.p("t/sub3"), 0o755);
+}
+
+#[test]
+fn a_rank_that_dies_fails_the_job_and_nothing_is_printed() {
+    let tree = wide(20_000);
+    for (n, dies) in [(2, "1"), (4, "0"), (4, "3")] {
+        let mut argv = launcher(n);
+        argv.extend(oss(&["-x", "FDU_TEST_RANK_EXIT"]));
+        argv.push(fdu_bin().into_os_string());
+        argv.extend(oss(&["--mpi", "-s", "t"]));
+        let mut env = mpi_env();
+        env.push(("FDU_TEST_RANK_EXIT".into(), dies.into()));
+        let run = run_argv(&argv, tree.cwd(), &env);
+        assert_ne!(run.code, 0, "{n} ranks, rank {dies} died: {}", run.cmd);
+        assert!(
+            run.stdout.is_empty(),
+            "{n} ranks, rank {dies} died, yet printed: {}",
+            String::from_utf8_lossy(&run.stdout)
+        );
+    }
 }
