@@ -964,7 +964,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     };
     let mpi = flag(&m, "mpi");
     if mpi {
-        if let Err(message) = mpi_options(&m, &paths, follow) {
+        if let Err(message) = mpi_options(&m, follow) {
             return Parsed::Usage(message);
         }
     }
@@ -1075,9 +1075,9 @@ fn checkpoint_options(
 }
 
 /// `--mpi`, or a usage error: a scan spread over MPI ranks prints du's
-/// lines, `--json`, `--format` and `--top` of one path argument; the rest
-/// are not spread yet (README, "Many nodes").
-fn mpi_options(m: &ArgMatches, paths: &[Vec<u8>], follow: bool) -> Result<(), String> {
+/// lines, `--json`, `--format` and `--top`; the rest are not spread yet
+/// (README, "Many nodes").
+fn mpi_options(m: &ArgMatches, follow: bool) -> Result<(), String> {
     if !cfg!(feature = "mpi") {
         return Err(
             "--mpi: this fdu was built without MPI (cargo build --release --features mpi)"
@@ -1099,9 +1099,6 @@ fn mpi_options(m: &ArgMatches, paths: &[Vec<u8>], follow: bool) -> Result<(), St
     }
     if follow {
         return Err("--mpi does not apply to --dereference yet".to_string());
-    }
-    if paths.len() > 1 {
-        return Err("--mpi takes one FILE operand yet".to_string());
     }
     Ok(())
 }

@@ -105,6 +105,34 @@ impl Spread<NodeId> for Ranks {
         self.rank == 0
     }
 
+    fn share_claims(&self, mine: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+        let world = Ranks::world();
+        let flat: Vec<u64> = mine.iter().flat_map(|&(d, i)| [d, i]).collect();
+        let (all, counts) = all_gather_varcount(&world, &flat);
+        let mut claims: Vec<((u64, u64), usize)> = Vec::with_capacity(all.len() / 2);
+        let mut at = 0;
+        for (rank, &c) in counts.iter().enumerate() {
+            for pair in all[at..at + c as usize].chunks_exact(2) {
+                claims.push(((pair[0], pair[1]), rank));
+            }
+            at += c as usize;
+        }
+        claims.sort_unstable();
+        // Each rank claims a directory once: the same one twice is two
+        // ranks, each of which walked it.
+        if let Some(twice) = claims.windows(2).find(|w| w[0].0 == w[1].0) {
+            if self.rank == 0 {
+                let (dev, ino) = twice[0].0;
+                diag::report(&format!(
+                    "--mpi: the directory of device {dev}, inode {ino} is met twice in one argument (a bind mount?) and was walked by two ranks; scan it without --mpi"
+                ));
+            }
+            world.barrier();
+            std::process::exit(ExitStatus::Partial as i32);
+        }
+        claims.into_iter().map(|(id, _)| id).collect()
+    }
+
     fn exchange(&self, port: &mut dyn Port<NodeId>) -> bool {
         let world = Ranks::world();
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -205,6 +233,21 @@ fn all_gather(world: &SimpleCommunicator, mine: &[u64], all: &mut [u64]) {
             std::thread::sleep(std::time::Duration::from_micros(200));
         }
     });
+}
+
+/// Every rank's `mine`, in rank order.
+fn all_gather_varcount(world: &SimpleCommunicator, mine: &[u64]) -> (Vec<u64>, Vec<MpiCount>) {
+    let size = world.size() as usize;
+    let len = count(mine.len());
+    let mut counts = vec![0 as MpiCount; size];
+    world.all_gather_into(&len, &mut counts[..]);
+    let displs = displacements(&counts);
+    let mut all = vec![0u64; counts.iter().map(|&c| c as usize).sum()];
+    {
+        let mut part = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+        world.all_gather_varcount_into(mine, &mut part);
+    }
+    (all, counts)
 }
 
 /// Tasks as bytes.

@@ -77,4 +77,13 @@ pub trait Spread<D>: Sync {
     /// every process (no task anywhere, none in flight). Every process
     /// makes the same number of calls per argument.
     fn exchange(&self, port: &mut dyn Port<D>) -> bool;
+
+    /// After an argument, where directories are claimed (several
+    /// arguments): this process's new claims in; every process's out, so
+    /// that a directory walked under one argument is skipped under the
+    /// next everywhere. Every process calls it once per argument. A
+    /// directory claimed by two processes in one argument (met twice, as
+    /// through a bind mount) was walked twice: the spread must end the
+    /// job rather than return.
+    fn share_claims(&self, mine: Vec<(u64, u64)>) -> Vec<(u64, u64)>;
 }

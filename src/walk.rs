@@ -507,6 +507,9 @@ struct Shared<'s, B: Backend, V: Visitor> {
     follow: Follow,
     /// The other processes this walk is shared with, if any.
     spread: Option<&'s dyn Spread<Dir<'s, V>>>,
+    /// Directories claimed here during the argument being walked, for the
+    /// other processes (a shared walk that claims directories).
+    fresh: Mutex<Vec<(u64, u64)>>,
 }
 
 /// A worker's count of completed requests (stats, opens, listings), on a
@@ -673,6 +676,19 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
             // `Visit::may_start`): one looks again.
             self.sleep.notify_one();
         }
+    }
+
+    /// Claim a directory: true the first time it is met. In a shared
+    /// walk the claim is kept for the other processes too.
+    fn claim_dir(&self, id: (u64, u64)) -> bool {
+        let first = self.dirs.claim_dir(id);
+        if first && self.spread.is_some() {
+            self.fresh
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(id);
+        }
+        first
     }
 
     /// Reopen a directory whose fd was closed, from its argument down.
@@ -1402,10 +1418,14 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
             // an ancestor, a symlink to one under -L) is skipped and not
             // counted, as du's fts skips it (FTS_DC). Where directories are
             // claimed, the claim catches it.
-            if (opts.count_links || !shared.hash_dirs) && dir.path.has_ancestor(meta.id()) {
+            // Shared with other processes, an ancestor may have been
+            // claimed by another: the chain is checked too.
+            if (opts.count_links || !shared.hash_dirs || shared.spread.is_some())
+                && dir.path.has_ancestor(meta.id())
+            {
                 return;
             }
-            if !opts.count_links && shared.hash_dirs && !shared.dirs.claim_dir(meta.id()) {
+            if !opts.count_links && shared.hash_dirs && !shared.claim_dir(meta.id()) {
                 return;
             }
         }
@@ -1771,6 +1791,7 @@ pub fn walk_shared<'s, B: Backend, V: Visitor>(
         root_dev: AtomicU64::new(0),
         follow,
         spread,
+        fresh: Mutex::new(Vec::new()),
     };
 
     if shared.hash_dirs && !opts.count_links {
@@ -1872,11 +1893,7 @@ pub fn walk_shared<'s, B: Backend, V: Visitor>(
                     }
                 };
                 let is_dir = meta.kind == Kind::Dir;
-                if !opts.count_links
-                    && is_dir
-                    && shared.hash_dirs
-                    && !shared.dirs.claim_dir(meta.id())
-                {
+                if !opts.count_links && is_dir && shared.hash_dirs && !shared.claim_dir(meta.id()) {
                     break 'arg false;
                 }
                 let step = main.root(index, &display, meta);
@@ -1927,8 +1944,19 @@ pub fn walk_shared<'s, B: Backend, V: Visitor>(
                 }
             };
             match spread {
-                // Every process waits for every argument, walked or not.
-                Some(spread) => shared.wait_spread(&mut grow, spread),
+                // Every process waits for every argument, walked or not,
+                // then learns what the others claimed in it.
+                Some(spread) => {
+                    shared.wait_spread(&mut grow, spread);
+                    if shared.hash_dirs && !opts.count_links {
+                        let mine = std::mem::take(
+                            &mut *shared.fresh.lock().unwrap_or_else(|p| p.into_inner()),
+                        );
+                        for id in spread.share_claims(mine) {
+                            shared.dirs.claim_dir(id);
+                        }
+                    }
+                }
                 None if walked => {
                     shared.wait_idle(&mut grow);
                     walk_deferred(shared, &mut main, &mut grow);

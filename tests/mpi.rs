@@ -136,6 +136,45 @@ fn named_trees_print_what_one_process_prints() {
     }
 }
 
+/// Several operands, overlapping, repeated, a file among them: each
+/// directory and file counted under the first operand that reaches it.
+#[test]
+fn several_operands_count_each_entry_once() {
+    let cases: &[(Tree, &[&[&str]])] = &[
+        (
+            basic(),
+            &[
+                &["-c", "-s", "t", "t/sub1"],
+                &["-c", "-a", "t/sub1", "t"],
+                &["-s", "t", "t"],
+                &["-c", "t/a.txt", "t", "t/a.txt"],
+                &["-d", "1", "t/sub3", "t/order", "t/sub3/sub1"],
+            ],
+        ),
+        (
+            links_across(),
+            &[&["-c", "-s", "t/a", "t/b"], &["-c", "-a", "t/b", "t"]],
+        ),
+    ];
+    for (tree, sets) in cases {
+        for opts in sets.iter() {
+            let args = oss(opts);
+            let one = fdu(tree.cwd(), &args);
+            for &n in RANKS {
+                let many = mpirun(n, tree.cwd(), &args);
+                assert_eq!(many.code, one.code, "{n} ranks, {opts:?}");
+                assert!(
+                    many.stdout == one.stdout,
+                    "{n} ranks, {opts:?}: stdout differs\none process:\n{}\n{n} ranks:\n{}",
+                    String::from_utf8_lossy(&one.stdout),
+                    String::from_utf8_lossy(&many.stdout)
+                );
+                assert_eq!(ours(&many.stderr), ours(&one.stderr), "{n} ranks, {opts:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn a_huge_directory_is_shared_and_counted_once() {
     let tree = wide(100_000);
@@ -168,7 +207,7 @@ fn what_cannot_be_spread_is_a_usage_error_said_once() {
     let tree = basic();
     for opts in [
         &["-L", "t"][..],
-        &["t", "t"][..],
+        &["--files0-from", "list"][..],
         &["--dups", "t"][..],
         &["-o", "x.json", "t"][..],
     ] {
