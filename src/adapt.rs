@@ -445,9 +445,7 @@ impl Controller {
                 return back;
             };
             let base = self.base.unwrap_or(probe.before);
-            if !(0.5..=2.0).contains(&(rate / probe.before))
-                || !(0.5..=2.0).contains(&(rate / base))
-            {
+            if another_storage(rate, probe.before) || another_storage(rate, base) {
                 // The storage changed under the probe (the walk reached a
                 // cold subtree): no verdict, ramp again from here.
                 self.record(now, probe.from, probe.from, Why::Inconclusive);
@@ -518,13 +516,13 @@ impl Controller {
             }
         }
         self.last = Some((self.permits, rate));
-        if let Some(before) = self.base {
-            let moved = rate / before;
-            if !(0.5..=2.0).contains(&moved) {
-                // Another storage (a cold subtree after a cached one, or
-                // the other way): ramp again from here.
-                return self.restart(now, rate, starved, used);
-            }
+        if self
+            .base
+            .is_some_and(|before| another_storage(rate, before))
+        {
+            // Another storage (a cold subtree after a cached one, or the
+            // other way): ramp again from here.
+            return self.restart(now, rate, starved, used);
         }
         self.rate = Some(rate);
         if starved || self.history.windows == 1 {
@@ -668,6 +666,12 @@ impl Controller {
         h.end = to;
         h.changes.push(Change { at, from, to, why });
     }
+}
+
+/// Whether a rate is half or twice `before`, or further: what the walk
+/// meets is another storage, not another count.
+fn another_storage(rate: f64, before: f64) -> bool {
+    !(0.5..=2.0).contains(&(rate / before))
 }
 
 /// Whether the machine's CPUs are saturated over a window, and whether by

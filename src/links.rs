@@ -89,12 +89,10 @@ impl LinkSet {
     /// Take every file's occurrences out of the set (directories stay
     /// claimed, so later path arguments still skip them).
     pub fn drain_files(&self) -> Vec<Occurrences> {
-        let mut out = Vec::new();
-        for shard in self.shards.iter() {
-            let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
-            out.extend(shard.files.drain().map(|(_, occ)| occ));
-        }
-        out
+        self.drain_identified()
+            .into_iter()
+            .map(|(_, occ)| occ)
+            .collect()
     }
 
     /// [`LinkSet::drain_files`], each file with its identity (for the

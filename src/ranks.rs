@@ -372,12 +372,12 @@ fn encode_stats(w: &mut Writer, s: &WorkerStats, steals: u64) {
     }
 }
 
-fn decode_stats(r: &mut Reader<'_>) -> Option<(WorkerStats, u64)> {
+fn decode_stats(r: &mut Reader<'_>) -> Option<WorkerStats> {
     let mut v = [0u64; 11];
     for x in &mut v {
         *x = r.u64()?;
     }
-    let s = WorkerStats {
+    Some(WorkerStats {
         entries: v[0],
         dirs: v[1],
         steals: v[2],
@@ -389,8 +389,7 @@ fn decode_stats(r: &mut Reader<'_>) -> Option<(WorkerStats, u64)> {
         ring_stat: v[8],
         ring_openat: v[9],
         ring_close: v[10],
-    };
-    Some((s, v[2]))
+    })
 }
 
 /// Send every rank its bytes (`out[r]` to rank `r`); what each sent this
@@ -594,11 +593,11 @@ fn lead(
         let mut rd = Reader::new(bytes);
         let decoded = (|| {
             let corrupt = rd.u8()? != 0;
-            let (stats, _) = decode_stats(&mut rd)?;
+            let stats = decode_stats(&mut rd)?;
             let threads = rd.count(8 * 11)?;
             let mut ws = Vec::with_capacity(threads);
             for _ in 0..threads {
-                ws.push(decode_stats(&mut rd)?.0);
+                ws.push(decode_stats(&mut rd)?);
             }
             let n = rd.count(16)?;
             let mut ts = Vec::with_capacity(n);

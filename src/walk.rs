@@ -1124,8 +1124,7 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
                         // Listed by another process, gone since: each name
                         // is an entry that could not be read.
                         for name in batch.iter() {
-                            let mut shown = path.display_owned(None);
-                            join(&mut shown, name.to_bytes());
+                            let shown = path.display_owned(Some(name.to_bytes()));
                             self.ctx.fail(Some(&state), shown, Failed::Access, Some(e));
                         }
                     }
