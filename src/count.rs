@@ -15,6 +15,7 @@ use crate::links::LinkSet;
 use crate::tree::{NodeId, NodeTable, Occurrences, Totals, Tree};
 use crate::visit::{Step, Visit, Visitor};
 use crate::walk::{Args, ScanOptions};
+use crate::wire::{Reader, Writer};
 
 /// du's count, shared by every worker.
 pub struct Count<'o> {
@@ -206,6 +207,14 @@ impl Visit for Counter<'_> {
             self.fold(node, &Totals::error());
             self.flush();
         }
+    }
+
+    fn carry(dir: &NodeId, out: &mut Writer) {
+        out.u64(dir.bits());
+    }
+
+    fn land(bytes: &mut Reader<'_>) -> Option<NodeId> {
+        bytes.u64().map(NodeId::from_bits)
     }
 }
 

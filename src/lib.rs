@@ -24,6 +24,12 @@
 //! | [`output`] | the outputs (du's lines, `--top`, `--format json`/`prometheus`, the `-o` export, `--stats`, `--compare`'s changes, progress on stderr while a scan runs), standard output and its write-error policy |
 //! | [`dups`] | `--dups`: duplicate files, found by size, then BLAKE3 |
 //! | [`export`] | ncdu's JSON export format: its entries, and a streaming reader |
+//! | [`files0`] | `--files0-from`: path operands read from a file, as du reads them |
+//! | [`adapt`] | `-j auto`: the worker count fitted to the storage while the scan runs |
+//! | [`stream`] | du's lines streamed in du's order as the walk goes |
+//! | [`spread`] | the walker's seam for a walk shared between processes |
+//! | [`wire`] | the byte encoding processes of a shared scan exchange |
+//! | `ranks` | `--mpi`: one scan over the ranks of an MPI job (feature `mpi`) |
 //!
 //! Every syscall is made by a backend of the `fdu-platform` crate; this
 //! crate has no `unsafe`.
@@ -41,6 +47,7 @@ pub mod dirs;
 pub mod dups;
 pub mod exclude;
 pub mod export;
+pub mod files0;
 pub mod ids;
 pub mod import;
 pub mod links;

@@ -43,7 +43,9 @@
 //!   words it; every rank exits with the job's status. A rank that dies
 //!   takes the job down (the MPI launcher ends the others): rank 0 prints
 //!   only after every rank's part has arrived.
+use std::io::{self, Read, Write};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use mpi::datatype::PartitionMut;
 use mpi::topology::SimpleCommunicator;
@@ -51,12 +53,15 @@ use mpi::traits::*;
 use mpi::Count as MpiCount;
 
 use crate::adapt::MAX_WORKERS;
-use crate::config::Config;
+use crate::config::{Config, ExportOptions};
+use crate::count::{Count, Parts};
 use crate::diag::{self, ExitStatus};
-use crate::scan::{Report, Scan};
+use crate::output::ncdu::{self, Target};
+use crate::scan::{Ran, Report, Scan};
 use crate::spread::{Handoff, Link, Names, Port, Spread};
 use crate::tree::{NodeId, NodeTable, Occurrences, Totals, Tree};
-use crate::walk::{ScanOutcome, WorkerStats};
+use crate::visit::Visitor;
+use crate::walk::{Args, ScanOptions, ScanOutcome, WorkerStats};
 use crate::wire::{Reader, Writer};
 
 /// A rank asks another for work.
@@ -68,6 +73,10 @@ const REPLY: mpi::Tag = 2;
 const SEND_BUFFER: usize = 64 << 20;
 /// The most tasks one reply carries.
 const GIVE_MOST: usize = 64;
+/// A rank's part of an export, on its way to rank 0.
+const DATA: mpi::Tag = 3;
+/// Bytes of an export's part per message.
+const CHUNK: usize = 4 << 20;
 
 /// One rank's share in the walk.
 struct Ranks {
@@ -100,7 +109,7 @@ impl Ranks {
     }
 }
 
-impl Spread<NodeId> for Ranks {
+impl Spread for Ranks {
     fn leads(&self) -> bool {
         self.rank == 0
     }
@@ -133,7 +142,7 @@ impl Spread<NodeId> for Ranks {
         claims.into_iter().map(|(id, _)| id).collect()
     }
 
-    fn exchange(&self, port: &mut dyn Port<NodeId>) -> bool {
+    fn exchange(&self, port: &mut dyn Port) -> bool {
         let world = Ranks::world();
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         while let Some(probed) = world.any_process().immediate_matched_probe() {
@@ -158,7 +167,9 @@ impl Spread<NodeId> for Ranks {
                         Some(tasks) => {
                             st.received += 1;
                             st.steals += tasks.len() as u64;
-                            port.take(tasks);
+                            if !port.take(tasks) {
+                                st.corrupt = true;
+                            }
                         }
                         None => {
                             // Counted as received all the same, so the
@@ -251,12 +262,12 @@ fn all_gather_varcount(world: &SimpleCommunicator, mine: &[u64]) -> (Vec<u64>, V
 }
 
 /// Tasks as bytes.
-fn encode_tasks(tasks: &[Handoff<NodeId>]) -> Vec<u8> {
+fn encode_tasks(tasks: &[Handoff]) -> Vec<u8> {
     let mut w = Writer::new();
     w.u64(tasks.len() as u64);
     for t in tasks {
         w.u64(t.depth as u64);
-        w.u64(t.state.bits());
+        w.bytes(&t.state);
         w.u64(t.chain.len() as u64);
         for link in &t.chain {
             w.bytes(&link.name);
@@ -278,13 +289,13 @@ fn encode_tasks(tasks: &[Handoff<NodeId>]) -> Vec<u8> {
 }
 
 /// Tasks [`encode_tasks`] wrote; `None` for bytes that are not.
-fn decode_tasks(bytes: &[u8]) -> Option<Vec<Handoff<NodeId>>> {
+fn decode_tasks(bytes: &[u8]) -> Option<Vec<Handoff>> {
     let mut r = Reader::new(bytes);
     let n = r.count(8 * 3 + 1)?;
     let mut tasks = Vec::with_capacity(n);
     for _ in 0..n {
         let depth = usize::try_from(r.u64()?).ok()?;
-        let state = NodeId::from_bits(r.u64()?);
+        let state = r.bytes()?.to_vec();
         let links = r.count(8 + 8 + 8 + 4)?;
         let mut chain = Vec::with_capacity(links);
         for _ in 0..links {
@@ -471,7 +482,7 @@ fn displacements(counts: &[MpiCount]) -> Vec<MpiCount> {
 /// Run `config`'s scan as one rank of an MPI job (started by `mpirun` or
 /// `srun`); rank 0 prints. Returns the job's exit status, the same on
 /// every rank.
-pub fn run(config: &Config, started: std::time::Instant) -> ExitStatus {
+pub fn run(config: &Config, started: Instant) -> ExitStatus {
     let Some((mut universe, _)) = mpi::initialize_with_threading(mpi::Threading::Funneled) else {
         diag::report("--mpi: MPI was already initialized");
         return ExitStatus::Usage;
@@ -487,29 +498,189 @@ pub fn run(config: &Config, started: std::time::Instant) -> ExitStatus {
             ..State::default()
         }),
     };
-    let scan = Scan::from_config(config);
-    let base = rank * (MAX_WORKERS + 1);
-    let ran = match scan.run_shared(base, &ranks) {
+    let status = job(&world, ranks, config, started);
+    // Every rank exits with the job's status.
+    let mut code = status as i32;
+    world.process_at_rank(0).broadcast_into(&mut code);
+    match code {
+        0 => ExitStatus::Ok,
+        1 => ExitStatus::Partial,
+        _ => ExitStatus::Usage,
+    }
+}
+
+/// The job on this rank: its operands, then the scan and its output.
+fn job(world: &SimpleCommunicator, ranks: Ranks, config: &Config, started: Instant) -> ExitStatus {
+    let listed;
+    let mut list_status = ExitStatus::Ok;
+    let config = match &config.files0_from {
+        None => config,
+        Some(from) => {
+            let Some((paths, failed)) = files0(world, ranks.rank, from) else {
+                return ExitStatus::Partial;
+            };
+            if failed {
+                list_status = ExitStatus::Partial;
+            }
+            listed = Config {
+                paths,
+                files0_from: None,
+                ..config.clone()
+            };
+            &listed
+        }
+    };
+    let status = match &config.export {
+        Some(export) => export_job(world, ranks, config, export, started),
+        None => count_job(world, ranks, config, started),
+    };
+    status.max(list_status)
+}
+
+/// `--files0-from`: rank 0 reads the names (standard input reaches it
+/// alone) and says what is wrong with them; every rank gets them. `None`
+/// where the file could not be read.
+fn files0(world: &SimpleCommunicator, rank: usize, from: &[u8]) -> Option<(Vec<Vec<u8>>, bool)> {
+    let mut w = Writer::new();
+    if rank == 0 {
+        match crate::files0::read(from) {
+            None => w.u8(0),
+            Some((paths, failed)) => {
+                w.u8(1);
+                w.u8(u8::from(failed));
+                w.u64(paths.len() as u64);
+                for p in &paths {
+                    w.bytes(p);
+                }
+            }
+        }
+    }
+    let bytes = broadcast(world, rank, w.bytes);
+    let mut r = Reader::new(&bytes);
+    if r.u8()? == 0 {
+        return None;
+    }
+    let failed = r.u8()? != 0;
+    let n = r.count(8)?;
+    let mut paths = Vec::with_capacity(n);
+    for _ in 0..n {
+        paths.push(r.bytes()?.to_vec());
+    }
+    Some((paths, failed))
+}
+
+/// Rank 0's bytes, on every rank.
+fn broadcast(world: &SimpleCommunicator, rank: usize, mine: Vec<u8>) -> Vec<u8> {
+    let root = world.process_at_rank(0);
+    let mut len = count(mine.len());
+    root.broadcast_into(&mut len);
+    let mut bytes = if rank == 0 {
+        mine
+    } else {
+        vec![0u8; usize::try_from(len).unwrap_or(0)]
+    };
+    root.broadcast_into(&mut bytes[..]);
+    bytes
+}
+
+/// This rank's walk with the visitor `make` builds; the status to exit
+/// with (said once) if the scan cannot run. A test hook:
+/// FDU_TEST_RANK_EXIT=R makes rank R die after its walk, before its part
+/// reaches rank 0 (tests/mpi.rs: the job fails, and nothing is printed).
+fn walk_here<'a, V: Visitor>(
+    ranks: &'a Ranks,
+    scan: &'a Scan,
+    make: impl FnOnce(&'a ScanOptions, &Args) -> V,
+) -> Result<Ran<V::Output>, ExitStatus> {
+    let ran = match scan.run_shared(make, ranks) {
         Ok(ran) => ran,
         Err(failed) => {
             // The same on every rank (the same options): one says it.
-            if rank == 0 {
+            if ranks.rank == 0 {
                 crate::scan::report_failure(failed.clone());
             }
-            return match failed {
+            return Err(match failed {
                 crate::scan::ScanFailed::Unavailable(_) => ExitStatus::Usage,
                 crate::scan::ScanFailed::CannotStart(_) => ExitStatus::Partial,
-            };
+            });
         }
     };
-    // A test hook: FDU_TEST_RANK_EXIT=R makes rank R die after its walk,
-    // before its part reaches rank 0 (tests/mpi.rs: the job fails, and
-    // nothing is printed).
-    if std::env::var("FDU_TEST_RANK_EXIT").is_ok_and(|r| r.trim() == rank.to_string()) {
+    if std::env::var("FDU_TEST_RANK_EXIT").is_ok_and(|r| r.trim() == ranks.rank.to_string()) {
         std::process::exit(3);
     }
+    Ok(ran)
+}
+
+/// What every rank sends rank 0 ahead of its result: whether a message it
+/// took was corrupt, its counters and its workers'.
+fn write_counters(w: &mut Writer, corrupt: bool, outcome: &ScanOutcome, steals: u64) {
+    w.u8(u8::from(corrupt));
+    encode_stats(w, &outcome.sum, steals);
+    w.u64(outcome.workers.len() as u64);
+    for worker in &outcome.workers {
+        encode_stats(w, worker, worker.steals);
+    }
+}
+
+/// The ranks' counters, as rank 0 reads them off their parts.
+#[derive(Default)]
+struct Counters {
+    /// Each rank's sum and its thread count.
+    per_rank: Vec<(WorkerStats, usize)>,
+    workers: Vec<WorkerStats>,
+    sum: WorkerStats,
+}
+
+impl Counters {
+    /// Read rank `r`'s counters off its part; the rest of the part, or
+    /// `None` (said) for a part that is not a scan's.
+    fn read<'b>(&mut self, r: usize, part: &'b [u8]) -> Option<Reader<'b>> {
+        let mut rd = Reader::new(part);
+        let decoded = (|| {
+            let corrupt = rd.u8()? != 0;
+            let stats = decode_stats(&mut rd)?;
+            let threads = rd.count(8 * 11)?;
+            let mut ws = Vec::with_capacity(threads);
+            for _ in 0..threads {
+                ws.push(decode_stats(&mut rd)?);
+            }
+            (!corrupt).then_some((stats, ws))
+        })();
+        let Some((stats, ws)) = decoded else {
+            corrupt_part(r);
+            return None;
+        };
+        self.sum.add(&stats);
+        self.per_rank.push((stats, ws.len()));
+        self.workers.extend(ws);
+        Some(rd)
+    }
+}
+
+fn corrupt_part(r: usize) {
+    diag::report(&format!(
+        "--mpi: the part of rank {r} is not a scan's: the job's result is incomplete"
+    ));
+}
+
+/// du's count over the ranks: hard links merged by their owners, tables
+/// to rank 0, which prints.
+fn count_job(
+    world: &SimpleCommunicator,
+    ranks: Ranks,
+    config: &Config,
+    started: Instant,
+) -> ExitStatus {
+    let (rank, size) = (ranks.rank, ranks.size);
+    let scan = Scan::from_config(config);
+    let base = rank * (MAX_WORKERS + 1);
+    let ran = match walk_here(&ranks, &scan, |opts, args| {
+        Parts(Count::numbered_from(opts, args, base))
+    }) {
+        Ok(ran) => ran,
+        Err(status) => return status,
+    };
     let state = ranks.state.into_inner().unwrap_or_else(|p| p.into_inner());
-    let (backend, ring, sum, workers) = (ran.ran, ran.ring, ran.outcome.sum, ran.outcome.workers);
     let (tables, links) = ran.result;
 
     // Hard links to their owners, merged there.
@@ -522,7 +693,7 @@ pub fn run(config: &Config, started: std::time::Instant) -> ExitStatus {
         encode_links(w, part);
     }
     drop(by_owner);
-    let received = all_to_all(&world, out.into_iter().map(|w| w.bytes).collect());
+    let received = all_to_all(world, out.into_iter().map(|w| w.bytes).collect());
     let mut corrupt = state.corrupt;
     let mut owned: crate::ids::IdMap<(u64, u64), Occurrences> = Default::default();
     for bytes in &received {
@@ -545,12 +716,7 @@ pub fn run(config: &Config, started: std::time::Instant) -> ExitStatus {
 
     // Tables, merged links and counters to rank 0.
     let mut w = Writer::new();
-    w.u8(u8::from(corrupt));
-    encode_stats(&mut w, &sum, state.steals);
-    w.u64(workers.len() as u64);
-    for worker in &workers {
-        encode_stats(&mut w, worker, worker.steals);
-    }
+    write_counters(&mut w, corrupt, &ran.outcome, state.steals);
     w.u64(tables.len() as u64);
     for t in &tables {
         t.write(&mut w);
@@ -559,80 +725,53 @@ pub fn run(config: &Config, started: std::time::Instant) -> ExitStatus {
     let merged: Vec<((u64, u64), Occurrences)> = owned.into_iter().collect();
     encode_links(&mut w, &merged);
     drop(merged);
-    let parts = gather(&world, rank, &w.bytes);
+    let Some(parts) = gather(world, rank, &w.bytes) else {
+        return ExitStatus::Ok;
+    };
     drop(w);
 
-    let status = match parts {
-        Some(parts) => lead(config, (backend, ring), parts, size, started),
-        None => ExitStatus::Ok,
-    };
-    // Every rank exits with the job's status.
-    let mut code = status as i32;
-    world.process_at_rank(0).broadcast_into(&mut code);
-    match code {
-        0 => ExitStatus::Ok,
-        1 => ExitStatus::Partial,
-        _ => ExitStatus::Usage,
-    }
-}
-
-/// Rank 0: assemble every rank's part, print, and give the job's status.
-fn lead(
-    config: &Config,
-    (ran, ring): (fdu_platform::BackendKind, Option<String>),
-    parts: Vec<Vec<u8>>,
-    size: usize,
-    started: std::time::Instant,
-) -> ExitStatus {
+    // Rank 0: assemble every rank's part, print.
+    let mut counters = Counters::default();
     let mut tables: Vec<NodeTable> = Vec::new();
     let mut links: Vec<Occurrences> = Vec::new();
-    let mut per_rank: Vec<(WorkerStats, usize)> = Vec::with_capacity(size);
-    let mut workers: Vec<WorkerStats> = Vec::new();
-    let mut sum = WorkerStats::default();
     for (r, bytes) in parts.iter().enumerate() {
-        let mut rd = Reader::new(bytes);
+        let Some(mut rd) = counters.read(r, bytes) else {
+            return ExitStatus::Partial;
+        };
         let decoded = (|| {
-            let corrupt = rd.u8()? != 0;
-            let stats = decode_stats(&mut rd)?;
-            let threads = rd.count(8 * 11)?;
-            let mut ws = Vec::with_capacity(threads);
-            for _ in 0..threads {
-                ws.push(decode_stats(&mut rd)?);
-            }
             let n = rd.count(16)?;
             let mut ts = Vec::with_capacity(n);
             for _ in 0..n {
                 ts.push(NodeTable::read(&mut rd)?);
             }
             let ls = decode_links(&mut rd)?;
-            (!corrupt && rd.is_empty()).then_some((stats, ws, ts, ls))
+            rd.is_empty().then_some((ts, ls))
         })();
-        let Some((stats, ws, ts, ls)) = decoded else {
-            diag::report(&format!(
-                "--mpi: the part of rank {r} is not a scan's: the job's result is incomplete"
-            ));
+        let Some((ts, ls)) = decoded else {
+            corrupt_part(r);
             return ExitStatus::Partial;
         };
-        sum.add(&stats);
-        per_rank.push((stats, ws.len()));
-        workers.extend(ws);
         tables.extend(ts);
         links.extend(ls.into_iter().map(|(_, occ)| occ));
     }
     drop(parts);
     tables.sort_by_key(NodeTable::id);
     let tree = Tree::assemble(tables, links, config.scan.separate_dirs);
-    let outcome = ScanOutcome {
-        errors: sum.errors,
+    let Counters {
+        per_rank,
         workers,
         sum,
-        concurrency: None,
-    };
+    } = counters;
     let report = Report {
         tree,
-        outcome,
-        ran,
-        ring,
+        outcome: ScanOutcome {
+            errors: sum.errors,
+            workers,
+            sum,
+            concurrency: None,
+        },
+        ran: ran.ran,
+        ring: ran.ring,
     };
     let failed = crate::output::print(
         config,
@@ -641,12 +780,197 @@ fn lead(
         crate::output::Stdout::new(),
     );
     if config.stats {
-        crate::output::stats::print_ranks(config, &report, &per_rank, started.elapsed());
+        crate::output::stats::print_ranks(
+            config,
+            (report.ran, report.ring.as_deref()),
+            &per_rank,
+            &report.outcome.sum,
+            started.elapsed(),
+        );
     }
     if report.outcome.errors > 0 || failed {
         ExitStatus::Partial
     } else {
         ExitStatus::Ok
+    }
+}
+
+/// `-o`: every rank exports what it walked; rank 0 takes in the other
+/// ranks' parts (their directories at once, their formatted entries as a
+/// stream of messages, kept in its spill file) and writes the export.
+fn export_job(
+    world: &SimpleCommunicator,
+    ranks: Ranks,
+    config: &Config,
+    export: &ExportOptions,
+    started: Instant,
+) -> ExitStatus {
+    let (rank, size) = (ranks.rank, ranks.size);
+    // Rank 0 makes FILE's temporary file, every rank its spill file (rank
+    // 0 beside FILE, the others in their temporary directory): all of
+    // them, or the job stops here.
+    let target = match rank {
+        0 => Target::prepare(export).ok(),
+        _ => None,
+    };
+    let visitor = match &target {
+        Some(target) => ncdu::spill_in(export.extended, target.spill_dir()),
+        None if rank != 0 => ncdu::spill_in(export.extended, &std::env::temp_dir()),
+        None => None,
+    };
+    let mut ready = vec![0u64; size];
+    world.all_gather_into(&u64::from(visitor.is_some()), &mut ready[..]);
+    let (Some(visitor), false) = (visitor, ready.contains(&0)) else {
+        return ExitStatus::Partial;
+    };
+    let scan = Scan::from_config(config);
+    let base = rank * (MAX_WORKERS + 1);
+    let ran = match walk_here(&ranks, &scan, |_, _| visitor.numbered_from(base)) {
+        Ok(ran) => ran,
+        Err(status) => return status,
+    };
+    let state = ranks.state.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut stitch = ran.result;
+    let mut w = Writer::new();
+    write_counters(&mut w, state.corrupt, &ran.outcome, state.steals);
+    stitch.describe(&mut w);
+    let Some(parts) = gather(world, rank, &w.bytes) else {
+        let mut out = ToRank {
+            world,
+            buf: Vec::new(),
+        };
+        if let Err(e) = stitch.send_data(&mut out) {
+            diag::report(&format!(
+                "--mpi: cannot read this rank's part of the export back: {}",
+                fdu_platform::Errno::from_io(&e)
+            ));
+        }
+        out.finish();
+        return ExitStatus::Ok;
+    };
+    drop(w);
+
+    // Rank 0: every part is read to its end, even after one that is not
+    // an export's, so that no rank waits to send.
+    let mut counters = Counters::default();
+    let mut whole = true;
+    for (r, bytes) in parts.iter().enumerate() {
+        let rest = counters.read(r, bytes);
+        if r == 0 {
+            whole &= rest.is_some();
+            continue;
+        }
+        let mut data = FromRank {
+            world,
+            from: r,
+            buf: Vec::new(),
+            at: 0,
+            ended: false,
+        };
+        let taken = match rest {
+            Some(rest) if whole => match stitch.absorb(rest.rest(), &mut data) {
+                Ok(()) => true,
+                Err(_) => {
+                    corrupt_part(r);
+                    false
+                }
+            },
+            _ => false,
+        };
+        whole &= taken;
+        if !data.ended {
+            // Drained: reading from a rank's messages cannot fail.
+            let _ = io::copy(&mut data, &mut io::sink());
+        }
+    }
+    drop(parts);
+    if !whole {
+        return ExitStatus::Partial;
+    }
+    let Some(target) = target else {
+        return ExitStatus::Partial;
+    };
+    let status = target.deliver(config, stitch, counters.sum.errors);
+    if config.stats {
+        crate::output::stats::print_ranks(
+            config,
+            (ran.ran, ran.ring.as_deref()),
+            &counters.per_rank,
+            &counters.sum,
+            started.elapsed(),
+        );
+    }
+    status
+}
+
+/// Bytes to rank 0, in messages of up to [`CHUNK`] bytes, ended by an
+/// empty one.
+struct ToRank<'w> {
+    world: &'w SimpleCommunicator,
+    buf: Vec<u8>,
+}
+
+impl ToRank<'_> {
+    fn send(&mut self) {
+        if !self.buf.is_empty() {
+            self.world
+                .process_at_rank(0)
+                .send_with_tag(&self.buf[..], DATA);
+            self.buf.clear();
+        }
+    }
+
+    /// Send what is held, then the end.
+    fn finish(mut self) {
+        self.send();
+        self.world
+            .process_at_rank(0)
+            .send_with_tag(&[0u8; 0][..], DATA);
+    }
+}
+
+impl Write for ToRank<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let n = bytes.len().min(CHUNK - self.buf.len());
+        self.buf.extend_from_slice(&bytes[..n]);
+        if self.buf.len() == CHUNK {
+            self.send();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The bytes a rank sends through [`ToRank`], read to their end.
+struct FromRank<'w> {
+    world: &'w SimpleCommunicator,
+    from: usize,
+    buf: Vec<u8>,
+    at: usize,
+    ended: bool,
+}
+
+impl Read for FromRank<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.buf.len() {
+            if self.ended {
+                return Ok(0);
+            }
+            let (bytes, _) = self
+                .world
+                .process_at_rank(self.from as mpi::Rank)
+                .receive_vec_with_tag::<u8>(DATA);
+            self.ended = bytes.is_empty();
+            self.buf = bytes;
+            self.at = 0;
+        }
+        let n = out.len().min(self.buf.len() - self.at);
+        out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
@@ -671,7 +995,7 @@ mod tests {
                     },
                 ],
                 depth: 1,
-                state: NodeId::new(1025, 7),
+                state: NodeId::new(1025, 7).bits().to_le_bytes().to_vec(),
                 names: None,
             },
             Handoff {
@@ -681,7 +1005,7 @@ mod tests {
                     hops: 0,
                 }],
                 depth: 0,
-                state: NodeId::new(0, 0),
+                state: vec![1, 2, 3],
                 names: Some(Names {
                     bytes: b"a\0b\0".to_vec(),
                     seq: 512,

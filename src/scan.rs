@@ -17,12 +17,12 @@ use fdu_platform::{Backend, BackendChoice, BackendKind};
 
 use crate::adapt::Workers;
 use crate::config::Config;
-use crate::count::{Count, Parts, Unassembled};
+use crate::count::Count;
 use crate::diag::{ErrorSink, ExitStatus, ScanError};
 use crate::spread::Spread;
-use crate::tree::{NodeId, Tree};
+use crate::tree::Tree;
 use crate::visit::Visitor;
-use crate::walk::{walk, walk_shared, Args, ScanOptions, ScanOutcome};
+use crate::walk::{walk_shared, Args, ScanOptions, ScanOutcome};
 #[cfg(target_os = "linux")]
 use fdu_platform::uring::{UringBackend, UringConfig};
 
@@ -211,21 +211,26 @@ impl Scan {
         &'a self,
         make: impl FnOnce(&'a ScanOptions, &Args) -> V,
     ) -> Result<Ran<V::Output>, ScanFailed> {
-        self.dispatch(Job { scan: self, make })
+        self.dispatch(Job {
+            scan: self,
+            make,
+            spread: None,
+        })
     }
 
-    /// du's count as one process of a walk shared with others (see
-    /// [`crate::spread`]): the workers' tables numbered from `base`, and
-    /// the files that may have other names, unassembled.
-    pub fn run_shared(
-        &self,
-        base: usize,
-        spread: &dyn Spread<NodeId>,
-    ) -> Result<Ran<Unassembled>, ScanFailed> {
-        self.dispatch(Shared {
+    /// One process of a walk shared with others (see [`crate::spread`]),
+    /// with the visitor `make` builds: its states must cross between
+    /// processes ([`crate::visit::Visit::carry`]) and mean the same in
+    /// each (the visitor numbers what it makes from a base of its own).
+    pub fn run_shared<'a, V: Visitor>(
+        &'a self,
+        make: impl FnOnce(&'a ScanOptions, &Args) -> V,
+        spread: &'a dyn Spread,
+    ) -> Result<Ran<V::Output>, ScanFailed> {
+        self.dispatch(Job {
             scan: self,
-            base,
-            spread,
+            make,
+            spread: Some(spread),
         })
     }
 
@@ -282,10 +287,12 @@ trait OnBackend {
     fn on<B: Backend>(self, backend: &B) -> (Self::Output, ScanOutcome);
 }
 
-/// One run of [`Scan::run_with`], waiting for its backend.
+/// One run of [`Scan::run_with`] or [`Scan::run_shared`], waiting for
+/// its backend.
 struct Job<'a, M> {
     scan: &'a Scan,
     make: M,
+    spread: Option<&'a dyn Spread>,
 }
 
 impl<'a, V: Visitor, M: FnOnce(&'a ScanOptions, &Args) -> V> OnBackend for Job<'a, M> {
@@ -295,32 +302,13 @@ impl<'a, V: Visitor, M: FnOnce(&'a ScanOptions, &Args) -> V> OnBackend for Job<'
         let opts: &'a ScanOptions = &self.scan.options;
         let args = Args::stat(backend, opts, &self.scan.paths);
         let visitor = (self.make)(opts, &args);
-        let (workers, outcome) = walk(backend, opts, &args, &visitor, &*self.scan.errors);
-        (visitor.finish(workers), outcome)
-    }
-}
-
-/// One run of [`Scan::run_shared`], waiting for its backend.
-struct Shared<'a> {
-    scan: &'a Scan,
-    base: usize,
-    spread: &'a dyn Spread<NodeId>,
-}
-
-impl OnBackend for Shared<'_> {
-    type Output = Unassembled;
-
-    fn on<B: Backend>(self, backend: &B) -> (Unassembled, ScanOutcome) {
-        let opts = &self.scan.options;
-        let args = Args::stat(backend, opts, &self.scan.paths);
-        let visitor = Parts(Count::numbered_from(opts, &args, self.base));
         let (workers, outcome) = walk_shared(
             backend,
             opts,
             &args,
             &visitor,
             &*self.scan.errors,
-            Some(self.spread),
+            self.spread,
         );
         (visitor.finish(workers), outcome)
     }

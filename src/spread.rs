@@ -9,8 +9,9 @@
 //! queued tasks to others ([`Port::give`]) and walks what others gave it
 //! ([`Port::take`]). A task crosses as a [`Handoff`]: the directory's
 //! chain of names from its argument (every process can open it from
-//! there), its level, the visitor's state for it, and, for part of a huge
-//! directory, the names to stat in it. The walk of an argument ends when
+//! there), its level, the visitor's state for it (as bytes: see
+//! [`crate::visit::Visit::carry`]), and, for part of a huge directory,
+//! the names to stat in it. The walk of an argument ends when
 //! `exchange` says it is over everywhere.
 
 /// One directory of a chain: its name (for the first, the path argument as
@@ -39,20 +40,21 @@ pub struct Names {
 
 /// A task handed from one process to another.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Handoff<D> {
+pub struct Handoff {
     /// The directory, from its argument down.
     pub chain: Vec<Link>,
     /// Its level (arguments are 0).
     pub depth: usize,
-    /// The visitor's state for it.
-    pub state: D,
+    /// The visitor's state for it, as [`crate::visit::Visit::carry`]
+    /// wrote it.
+    pub state: Vec<u8>,
     /// `None`: open the directory and walk it. `Some`: stat these names of
     /// it (a batch of a directory listed elsewhere).
     pub names: Option<Names>,
 }
 
 /// A process's own walk, as [`Spread::exchange`] sees it.
-pub trait Port<D> {
+pub trait Port {
     /// Tasks this process has pending (queued or running).
     fn pending(&self) -> usize;
     /// Workers that may run tasks now: with fewer tasks pending than
@@ -60,13 +62,14 @@ pub trait Port<D> {
     fn workers(&self) -> usize;
     /// Take up to `most` queued tasks out of this walk, for another
     /// process (the shallowest first: the largest pieces of work).
-    fn give(&mut self, most: usize) -> Vec<Handoff<D>>;
-    /// Walk tasks another process gave.
-    fn take(&mut self, tasks: Vec<Handoff<D>>);
+    fn give(&mut self, most: usize) -> Vec<Handoff>;
+    /// Walk tasks another process gave. False if the state of some
+    /// could not be read (those are dropped: the walk is incomplete).
+    fn take(&mut self, tasks: Vec<Handoff>) -> bool;
 }
 
 /// What shares a walk with other processes.
-pub trait Spread<D>: Sync {
+pub trait Spread: Sync {
     /// Whether this process starts the walk of each argument (exactly one
     /// does: it also reports the arguments that cannot be read).
     fn leads(&self) -> bool;
@@ -76,7 +79,7 @@ pub trait Spread<D>: Sync {
     /// give, take, and tell whether the walk of the argument is over in
     /// every process (no task anywhere, none in flight). Every process
     /// makes the same number of calls per argument.
-    fn exchange(&self, port: &mut dyn Port<D>) -> bool;
+    fn exchange(&self, port: &mut dyn Port) -> bool;
 
     /// After an argument, where directories are claimed (several
     /// arguments): this process's new claims in; every process's out, so

@@ -16,6 +16,7 @@ use fdu_platform::Meta;
 
 use crate::diag::ScanError;
 use crate::dirs::DirRef;
+use crate::wire::{Reader, Writer};
 
 /// What a scan's visitor does with the path arguments and every entry.
 pub trait Visitor: Sync {
@@ -137,5 +138,21 @@ pub trait Visit: Send {
     /// its subdirectories may still be coming.
     fn done(&mut self, dir: &Self::Dir) {
         let _ = dir;
+    }
+
+    /// A directory's state as it crosses to another process of a shared
+    /// walk ([`crate::spread`]), read back there by [`Visit::land`]. The
+    /// state must mean the same in every process (a node numbered for
+    /// the whole job, not a pointer). A visitor whose walks are never
+    /// shared keeps the defaults: nothing is written, nothing lands, and
+    /// a task handed to it is refused.
+    fn carry(dir: &Self::Dir, out: &mut Writer) {
+        let _ = (dir, out);
+    }
+
+    /// The state [`Visit::carry`] wrote; `None` for bytes that are not one.
+    fn land(bytes: &mut Reader<'_>) -> Option<Self::Dir> {
+        let _ = bytes;
+        None
     }
 }

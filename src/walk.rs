@@ -67,6 +67,7 @@ use crate::links::LinkSet;
 use crate::spread::{Handoff, Link, Names, Port, Spread};
 use crate::tree::{join, TimeKind};
 use crate::visit::{Skipped, Step, Visit, Visitor};
+use crate::wire::{Reader, Writer};
 
 /// Names per stat batch: small enough to spread a huge directory over every
 /// worker, large enough that the task overhead is noise next to the syscalls.
@@ -506,7 +507,7 @@ struct Shared<'s, B: Backend, V: Visitor> {
     root_dev: AtomicU64,
     follow: Follow,
     /// The other processes this walk is shared with, if any.
-    spread: Option<&'s dyn Spread<Dir<'s, V>>>,
+    spread: Option<&'s dyn Spread>,
     /// Directories claimed here during the argument being walked, for the
     /// other processes (a shared walk that claims directories).
     fresh: Mutex<Vec<(u64, u64)>>,
@@ -619,7 +620,7 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
     /// Wait until the walk of an argument is over in every process it is
     /// shared with: exchange tasks with them every few milliseconds, and
     /// as soon as this process runs out of tasks.
-    fn wait_spread(&self, grow: &mut dyn FnMut(usize), spread: &dyn Spread<Dir<'s, V>>) {
+    fn wait_spread(&self, grow: &mut dyn FnMut(usize), spread: &dyn Spread) {
         loop {
             self.tick(grow);
             let over = spread.exchange(&mut Exchange {
@@ -759,7 +760,7 @@ fn chain(links: Vec<Link>) -> Option<Arc<PathNode>> {
     Some(path)
 }
 
-impl<'s, B: Backend, V: Visitor> Port<Dir<'s, V>> for Exchange<'_, 's, B, V> {
+impl<'s, B: Backend, V: Visitor> Port for Exchange<'_, 's, B, V> {
     fn pending(&self) -> usize {
         self.shared.pending.load(Ordering::Acquire)
     }
@@ -768,7 +769,7 @@ impl<'s, B: Backend, V: Visitor> Port<Dir<'s, V>> for Exchange<'_, 's, B, V> {
         self.shared.permits.load(Ordering::Relaxed)
     }
 
-    fn give(&mut self, most: usize) -> Vec<Handoff<Dir<'s, V>>> {
+    fn give(&mut self, most: usize) -> Vec<Handoff> {
         let mut out = Vec::new();
         while out.len() < most {
             let Some(task) = self.steal() else {
@@ -796,7 +797,7 @@ impl<'s, B: Backend, V: Visitor> Port<Dir<'s, V>> for Exchange<'_, 's, B, V> {
                     Handoff {
                         chain,
                         depth,
-                        state,
+                        state: carried::<V>(&state),
                         names: None,
                     }
                 }
@@ -805,7 +806,7 @@ impl<'s, B: Backend, V: Visitor> Port<Dir<'s, V>> for Exchange<'_, 's, B, V> {
                     Handoff {
                         chain: links(&dir.path),
                         depth: dir.depth,
-                        state: dir.state.clone(),
+                        state: carried::<V>(&dir.state),
                         names: Some(Names {
                             bytes: batch.bytes,
                             seq: batch.seq,
@@ -826,15 +827,26 @@ impl<'s, B: Backend, V: Visitor> Port<Dir<'s, V>> for Exchange<'_, 's, B, V> {
         out
     }
 
-    fn take(&mut self, tasks: Vec<Handoff<Dir<'s, V>>>) {
+    fn take(&mut self, tasks: Vec<Handoff>) -> bool {
+        let mut whole = true;
         for h in tasks {
+            let mut bytes = Reader::new(&h.state);
+            let state = match <V::Worker<'s> as Visit>::land(&mut bytes) {
+                Some(state) if bytes.is_empty() => state,
+                _ => {
+                    whole = false;
+                    continue;
+                }
+            };
             let task = match h.names {
                 None => {
                     let mut links = h.chain;
                     let Some(last) = links.pop() else {
+                        whole = false;
                         continue;
                     };
                     let (Some(parent), Ok(name)) = (chain(links), CString::new(last.name)) else {
+                        whole = false;
                         continue;
                     };
                     Task::Dir {
@@ -843,18 +855,19 @@ impl<'s, B: Backend, V: Visitor> Port<Dir<'s, V>> for Exchange<'_, 's, B, V> {
                         id: last.id,
                         hops: last.hops,
                         depth: h.depth,
-                        state: h.state,
+                        state,
                     }
                 }
                 Some(names) => {
                     let Some(path) = chain(h.chain) else {
+                        whole = false;
                         continue;
                     };
                     let len = names.bytes.iter().filter(|&&b| b == 0).count();
                     Task::Far {
                         path,
                         depth: h.depth,
-                        state: h.state,
+                        state,
                         batch: Batch {
                             bytes: names.bytes,
                             len,
@@ -868,7 +881,15 @@ impl<'s, B: Backend, V: Visitor> Port<Dir<'s, V>> for Exchange<'_, 's, B, V> {
         }
         let permits = self.shared.permits.load(Ordering::Relaxed);
         (self.grow)(permits);
+        whole
     }
+}
+
+/// A directory's state as it crosses to another process.
+fn carried<'s, V: Visitor>(state: &Dir<'s, V>) -> Vec<u8> {
+    let mut out = Writer::new();
+    <V::Worker<'s> as Visit>::carry(state, &mut out);
+    out.bytes
 }
 
 /// A path's bytes as a `Path` (on other systems, as UTF-8).
@@ -1706,7 +1727,7 @@ pub fn walk_shared<'s, B: Backend, V: Visitor>(
     args: &Args,
     visitor: &'s V,
     errors: &'s dyn ErrorSink,
-    spread: Option<&'s dyn Spread<Dir<'s, V>>>,
+    spread: Option<&'s dyn Spread>,
 ) -> (Vec<V::Worker<'s>>, ScanOutcome) {
     let fd_limit = fdu_platform::limits::current_nofile();
     let budget = FdBudget::plan(

@@ -63,6 +63,11 @@ impl<'b> Reader<'b> {
         self.at == self.bytes.len()
     }
 
+    /// The bytes not read yet.
+    pub fn rest(&self) -> &'b [u8] {
+        &self.bytes[self.at..]
+    }
+
     fn take(&mut self, n: usize) -> Option<&'b [u8]> {
         let end = self.at.checked_add(n)?;
         let out = self.bytes.get(self.at..end)?;

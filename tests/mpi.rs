@@ -207,9 +207,9 @@ fn what_cannot_be_spread_is_a_usage_error_said_once() {
     let tree = basic();
     for opts in [
         &["-L", "t"][..],
-        &["--files0-from", "list"][..],
         &["--dups", "t"][..],
-        &["-o", "x.json", "t"][..],
+        &["--progress", "t"][..],
+        &["--checkpoint", "c", "t"][..],
     ] {
         let run = mpirun(2, tree.cwd(), &oss(opts));
         assert_eq!(
@@ -227,6 +227,103 @@ fn what_cannot_be_spread_is_a_usage_error_said_once() {
     }
 }
 
+/// An export less its time stamp (the one field two runs differ in);
+/// anything else as it is.
+fn untimed(export: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(export);
+    let Some(at) = text.find("\"timestamp\":").map(|at| at + 12) else {
+        return export.to_vec();
+    };
+    let end = at + text[at..].find('}').expect("the header's end");
+    [&export[..at], &export[end..]].concat()
+}
+
+/// `-o` under `args` on `tree`: the same export (to stdout, and to a
+/// file), the same diagnostics and status as one process.
+fn same_export(tree: &Tree, args: &[&str], n: usize) {
+    let mut to_stdout = oss(&["-o", "-"]);
+    to_stdout.extend(oss(args));
+    let one = fdu(tree.cwd(), &to_stdout);
+    assert!(one.stdout.starts_with(b"[1,2,"), "{}", one.cmd);
+    let many = mpirun(n, tree.cwd(), &to_stdout);
+    assert_eq!(
+        many.code,
+        one.code,
+        "{n} ranks, {args:?}: {}",
+        String::from_utf8_lossy(&many.stderr)
+    );
+    assert!(
+        untimed(&many.stdout) == untimed(&one.stdout),
+        "{n} ranks, {args:?}: the exports differ\none process:\n{}\n{n} ranks:\n{}",
+        String::from_utf8_lossy(&one.stdout),
+        String::from_utf8_lossy(&many.stdout)
+    );
+    assert_eq!(ours(&many.stderr), ours(&one.stderr), "{n} ranks, {args:?}");
+    let mut to_file = oss(&["-o", "spread.json"]);
+    to_file.extend(oss(args));
+    let run = mpirun(n, tree.cwd(), &to_file);
+    assert_eq!(run.code, one.code, "{n} ranks, {args:?} to a file");
+    let written = std::fs::read(tree.p("spread.json")).expect("the export");
+    assert!(
+        untimed(&written) == untimed(&one.stdout),
+        "{n} ranks, {args:?}: the file"
+    );
+    std::fs::remove_file(tree.p("spread.json")).expect("remove");
+}
+
+#[test]
+fn exports_are_what_one_process_writes() {
+    for tree in [basic(), links_within(), sparse(), non_utf8()] {
+        for args in [&["t"][..], &["-e", "t"], &["-x", "--exclude", "*.txt", "t"]] {
+            for &n in RANKS {
+                same_export(&tree, args, n);
+            }
+        }
+    }
+    // Spilled by every worker (1 MiB each), its batches stat'ed on every
+    // rank, the bytes of three ranks streamed to rank 0.
+    let tree = wide(100_000);
+    same_export(&tree, &["t"], 4);
+    same_export(&tree, &["--backend", "uring", "t"], 2);
+    let tree = deep(200);
+    same_export(&tree, &["t"], 4);
+    // The export rank 0 cannot make fails before the walk, said once.
+    let tree = basic();
+    let run = mpirun(2, tree.cwd(), &oss(&["-o", "nodir/x.json", "t"]));
+    assert_eq!(run.code, 1, "{}", String::from_utf8_lossy(&run.stderr));
+    let said = ours(&run.stderr);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(String::from_utf8_lossy(&said[0]).contains("nodir/x.json"));
+}
+
+#[test]
+fn operands_from_a_file_reach_every_rank() {
+    let tree = basic();
+    std::fs::write(tree.p("list"), b"t/sub1\0t\0\0t/a.txt\0t/none\0").expect("list");
+    std::fs::write(tree.p("one"), b"t").expect("list");
+    for opts in [
+        &["-c", "--files0-from", "list"][..],
+        &["-a", "--files0-from", "list"],
+        &["--files0-from", "absent"],
+        // Refused as one process refuses it.
+        &["-o", "-", "--files0-from", "one"],
+    ] {
+        let args = oss(opts);
+        let one = fdu(tree.cwd(), &args);
+        for &n in RANKS {
+            let many = mpirun(n, tree.cwd(), &args);
+            assert_eq!(many.code, one.code, "{n} ranks, {opts:?}");
+            let (a, b) = if opts[0] == "-o" {
+                (untimed(&many.stdout), untimed(&one.stdout))
+            } else {
+                (many.stdout.clone(), one.stdout.clone())
+            };
+            assert!(a == b, "{n} ranks, {opts:?}: stdout differs");
+            assert_eq!(ours(&many.stderr), ours(&one.stderr), "{n} ranks, {opts:?}");
+        }
+    }
+}
+
 #[test]
 fn unreadable_entries_are_reported_once_and_fail_every_rank() {
     let tree = basic();
@@ -235,7 +332,11 @@ fn unreadable_entries_are_reported_once_and_fail_every_rank() {
     };
     chmod(&tree.p("t/sub1"), 0o000);
     chmod(&tree.p("t/sub3"), 0o300);
-    for args in [oss(&["-a", "t"]), oss(&["-s", "t/nonexistent"])] {
+    for args in [
+        oss(&["-a", "t"]),
+        oss(&["-s", "t/nonexistent"]),
+        oss(&["-o", "-", "t"]),
+    ] {
         let one = how.fdu(tree.cwd(), &args);
         assert_eq!(one.code, 1, "{}", String::from_utf8_lossy(&one.stderr));
         for &n in RANKS {
@@ -247,7 +348,14 @@ fn unreadable_entries_are_reported_once_and_fail_every_rank() {
             };
             let many = spread.fdu(tree.cwd(), &args);
             assert_eq!(many.code, 1, "{}", String::from_utf8_lossy(&many.stderr));
-            assert_eq!(many.stdout, one.stdout, "{n} ranks");
+            if args[0] == "-o" {
+                assert!(
+                    untimed(&many.stdout) == untimed(&one.stdout),
+                    "{n} ranks: -o"
+                );
+            } else {
+                assert_eq!(many.stdout, one.stdout, "{n} ranks");
+            }
             assert_eq!(
                 ours(&many.stderr),
                 ours(&one.stderr),

@@ -29,6 +29,7 @@
 //! the directories and fragments, not by the entries; the order, and so
 //! the bytes, do not depend on the thread count or on which worker
 //! stat'ed what.
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -42,6 +43,7 @@ use crate::dirs::DirRef;
 use crate::output::progress::Meter;
 use crate::scan::Scan;
 use crate::visit::{Skipped, Step, Visit, Visitor};
+use crate::wire::{Reader, Writer};
 
 /// A worker's buffer is written to its temporary file past this size.
 pub const SPILL_AT: usize = 1 << 20;
@@ -54,6 +56,9 @@ const INDEX_BITS: u32 = 40;
 pub struct Export {
     /// `-e`: `uid`, `gid`, `mode`, `mtime` on every entry.
     extended: bool,
+    /// The number of worker 0: directory ids are unique across the
+    /// processes of a shared walk (`crate::ranks`).
+    base: u64,
     spill: Mutex<Spill>,
 }
 
@@ -65,8 +70,9 @@ struct Spill {
     failed: Option<io::Error>,
 }
 
-/// What the visitor keeps per directory: its id and device.
-#[derive(Clone, Copy, Debug)]
+/// What the visitor keeps per directory: its id (the number of the
+/// worker that met it, then its place in that worker's list) and device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DirId {
     id: u64,
     dev: u64,
@@ -114,8 +120,8 @@ struct DirRecord {
 struct Fragment {
     dir: u64,
     batch: u32,
-    /// Worker and offset in its buffer (`start`), or in the spill file
-    /// once `spilled`; and length.
+    /// The worker's place in this process's list and offset in its
+    /// buffer (`start`), or in the spill file once `spilled`; and length.
     worker: u32,
     spilled: bool,
     start: u64,
@@ -125,7 +131,10 @@ struct Fragment {
 /// One worker's part of the export.
 pub struct Part<'e> {
     export: &'e Export,
+    /// The worker's number (directory ids), and its place in this
+    /// process's list of workers (buffers).
     index: u64,
+    slot: u32,
     /// Formatted entries not yet spilled.
     buf: Vec<u8>,
     /// The fragments from here on are in `buf`.
@@ -150,12 +159,20 @@ impl Export {
     pub fn new(extended: bool, spill_dir: &Path) -> io::Result<Export> {
         Ok(Export {
             extended,
+            base: 0,
             spill: Mutex::new(Spill {
                 file: tempfile::tempfile_in(spill_dir)?,
                 len: 0,
                 failed: None,
             }),
         })
+    }
+
+    /// The same, its workers numbered from `base` (one process of a
+    /// shared walk, whose directory ids must not meet another's).
+    pub fn numbered_from(mut self, base: usize) -> Export {
+        self.base = base as u64;
+        self
     }
 }
 
@@ -166,7 +183,8 @@ impl Visitor for Export {
     fn worker(&self, index: usize) -> Part<'_> {
         Part {
             export: self,
-            index: index as u64,
+            index: self.base + index as u64,
+            slot: index as u32,
             buf: Vec::new(),
             unspilled: 0,
             open: None,
@@ -185,8 +203,9 @@ impl Visitor for Export {
         let mut stitch = Stitch {
             extended: self.extended,
             spill: spill.file.try_clone(),
+            spill_len: spill.len,
             buffers: Vec::with_capacity(parts.len()),
-            dirs: Vec::with_capacity(parts.len()),
+            dirs: BTreeMap::new(),
             fragments: Vec::new(),
             unreadable: Vec::new(),
             unstatable: Vec::new(),
@@ -199,10 +218,11 @@ impl Visitor for Export {
             stitch.unreadable.append(&mut part.unreadable);
             stitch.unstatable.append(&mut part.unstatable);
             stitch.buffers.push(std::mem::take(&mut part.buf));
-            stitch.dirs.push((part.dirs, part.names));
+            stitch.dirs.insert(part.index, (part.dirs, part.names));
         }
         let mut spill = self.spill.lock().unwrap_or_else(|p| p.into_inner());
         stitch.failed = spill.failed.take();
+        stitch.spill_len = spill.len;
         stitch
     }
 }
@@ -256,7 +276,7 @@ impl Part<'_> {
             self.fragments.push(Fragment {
                 dir,
                 batch,
-                worker: self.index as u32,
+                worker: self.slot,
                 spilled: false,
                 start: start as u64,
                 len,
@@ -351,6 +371,18 @@ impl Visit for Part<'_> {
         self.close_fragment();
     }
 
+    fn carry(dir: &DirId, out: &mut Writer) {
+        out.u64(dir.id);
+        out.u64(dir.dev);
+    }
+
+    fn land(bytes: &mut Reader<'_>) -> Option<DirId> {
+        Some(DirId {
+            id: bytes.u64()?,
+            dev: bytes.u64()?,
+        })
+    }
+
     fn error(&mut self, dir: Option<&DirId>, error: &ScanError) {
         let Some(dir) = dir else { return };
         match error.failed {
@@ -367,12 +399,13 @@ impl Visit for Part<'_> {
 /// What the workers wrote, to be stitched into the export.
 pub struct Stitch {
     extended: bool,
-    /// The spill file (another descriptor of it).
+    /// The spill file (another descriptor of it), and its length.
     spill: io::Result<File>,
-    /// What each worker had not spilled.
+    spill_len: u64,
+    /// What each worker of this process had not spilled.
     buffers: Vec<Vec<u8>>,
-    /// Each worker's directories and their names.
-    dirs: Vec<(Vec<DirRecord>, Vec<u8>)>,
+    /// Each worker's directories and their names, by worker number.
+    dirs: BTreeMap<u64, (Vec<DirRecord>, Vec<u8>)>,
     fragments: Vec<Fragment>,
     unreadable: Vec<u64>,
     unstatable: Vec<(u64, Vec<u8>)>,
@@ -392,11 +425,13 @@ struct Node {
 impl Stitch {
     /// Whether the walk found the argument (a directory) to export.
     pub fn has_root(&self) -> bool {
-        self.dirs.first().is_some_and(|(d, _)| !d.is_empty())
+        self.dirs
+            .values()
+            .any(|(d, _)| d.first().is_some_and(|r| r.parent == u64::MAX))
     }
 
     fn record(&self, id: u64) -> (&DirRecord, &[u8]) {
-        let (dirs, names) = &self.dirs[(id >> INDEX_BITS) as usize];
+        let (dirs, names) = &self.dirs[&(id >> INDEX_BITS)];
         let rec = &dirs[(id & ((1 << INDEX_BITS) - 1)) as usize];
         (rec, &names[rec.name.0..rec.name.0 + rec.name.1])
     }
@@ -411,9 +446,9 @@ impl Stitch {
         // Every directory, and its children in listing order.
         let mut nodes: std::collections::HashMap<u64, Node> = std::collections::HashMap::new();
         let mut root = None;
-        for (w, (dirs, _)) in self.dirs.iter().enumerate() {
+        for (&w, (dirs, _)) in &self.dirs {
             for i in 0..dirs.len() {
-                let id = (w as u64) << INDEX_BITS | i as u64;
+                let id = w << INDEX_BITS | i as u64;
                 nodes.insert(
                     id,
                     Node {
@@ -424,9 +459,9 @@ impl Stitch {
                 );
             }
         }
-        for (w, (dirs, _)) in self.dirs.iter().enumerate() {
+        for (&w, (dirs, _)) in &self.dirs {
             for (i, rec) in dirs.iter().enumerate() {
-                let id = (w as u64) << INDEX_BITS | i as u64;
+                let id = w << INDEX_BITS | i as u64;
                 if rec.parent == u64::MAX {
                     root.get_or_insert(id);
                 } else if let Some(parent) = nodes.get_mut(&rec.parent) {
@@ -435,10 +470,8 @@ impl Stitch {
             }
         }
         for node in nodes.values_mut() {
-            node.children.sort_unstable_by_key(|&c| {
-                let (dirs, _) = &self.dirs[(c >> INDEX_BITS) as usize];
-                dirs[(c & ((1 << INDEX_BITS) - 1)) as usize].key
-            });
+            node.children
+                .sort_unstable_by_key(|&c| self.record(c).0.key);
         }
         self.fragments.sort_unstable_by_key(|f| (f.dir, f.batch));
         let mut at = 0;
@@ -489,6 +522,198 @@ impl Stitch {
         }
         out.write_all(b"]\n")?;
         out.flush()
+    }
+
+    /// This process's part of a shared walk's export, for the process
+    /// that writes the export (`crate::ranks`): every directory, fragment
+    /// and error, the fragments placed in what [`Stitch::send_data`]
+    /// writes, then the length of that.
+    pub fn describe(&self, w: &mut Writer) {
+        match &self.failed {
+            Some(e) => {
+                w.u8(1);
+                w.u32(fdu_platform::Errno::from_io(e).0 as u32);
+            }
+            None => w.u8(0),
+        }
+        w.u64(self.dirs.len() as u64);
+        for (&worker, (dirs, names)) in &self.dirs {
+            w.u64(worker);
+            w.bytes(names);
+            w.u64(dirs.len() as u64);
+            for d in dirs {
+                w.u64(d.parent);
+                w.u32(d.key.0);
+                w.u32(d.key.1);
+                w.u64(d.name.0 as u64);
+                w.u64(d.name.1 as u64);
+                let f = &d.fields;
+                for v in [f.asize, f.dsize, f.dev] {
+                    w.u64(v);
+                }
+                for v in [f.uid, f.gid, f.mode] {
+                    w.u32(v);
+                }
+                w.i64(f.mtime);
+            }
+        }
+        // The spill file, then each worker's buffer.
+        let mut at = Vec::with_capacity(self.buffers.len());
+        let mut end = self.spill_len;
+        for b in &self.buffers {
+            at.push(end);
+            end += b.len() as u64;
+        }
+        w.u64(self.fragments.len() as u64);
+        for f in &self.fragments {
+            w.u64(f.dir);
+            w.u32(f.batch);
+            w.u64(if f.spilled {
+                f.start
+            } else {
+                at[f.worker as usize] + f.start
+            });
+            w.u64(f.len);
+        }
+        w.u64(self.unreadable.len() as u64);
+        for &id in &self.unreadable {
+            w.u64(id);
+        }
+        w.u64(self.unstatable.len() as u64);
+        for (id, name) in &self.unstatable {
+            w.u64(*id);
+            w.bytes(name);
+        }
+        w.u64(end);
+    }
+
+    /// The bytes [`Stitch::describe`]'s fragments are in, to `out`.
+    pub fn send_data(&mut self, out: &mut impl Write) -> io::Result<()> {
+        if self.spill_len > 0 {
+            let file = match &mut self.spill {
+                Ok(file) => file,
+                Err(e) => return Err(io::Error::new(e.kind(), e.to_string())),
+            };
+            file.seek(SeekFrom::Start(0))?;
+            let copied = io::copy(&mut Read::by_ref(file).take(self.spill_len), out)?;
+            if copied != self.spill_len {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+        for b in &self.buffers {
+            out.write_all(b)?;
+        }
+        out.flush()
+    }
+
+    /// Take in another process's part: `part` as [`Stitch::describe`]
+    /// wrote it, `data` what its [`Stitch::send_data`] wrote, read to its
+    /// end and kept in this process's spill file. A part that is not one
+    /// (or numbers a worker this stitch has) is an `InvalidData` error;
+    /// a part whose process could not keep its export, or bytes that
+    /// cannot be kept here, make [`Stitch::write`] fail.
+    pub fn absorb(&mut self, part: &[u8], data: &mut impl Read) -> io::Result<()> {
+        let base = self.spill_len;
+        let kept = match &mut self.spill {
+            Ok(file) => file
+                .seek(SeekFrom::Start(base))
+                .and_then(|_| io::copy(data, file)),
+            Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+        };
+        let copied = match kept {
+            Ok(n) => n,
+            Err(e) => {
+                // The sender is not left waiting.
+                io::copy(data, &mut io::sink())?;
+                self.failed.get_or_insert(e);
+                return Ok(());
+            }
+        };
+        self.spill_len += copied;
+        let corrupt = || io::Error::new(io::ErrorKind::InvalidData, "not a part of an export");
+        let mut r = Reader::new(part);
+        let theirs = self.read_part(&mut r, base, copied).ok_or_else(corrupt)?;
+        if !r.is_empty() {
+            return Err(corrupt());
+        }
+        if let Some(errno) = theirs {
+            self.failed
+                .get_or_insert(io::Error::from_raw_os_error(errno));
+        }
+        Ok(())
+    }
+
+    /// [`Stitch::absorb`]'s reading of a part whose bytes are at `base`
+    /// in the spill file, `len` of them: `None` if it is not one; else
+    /// the error number its process had, if any.
+    fn read_part(&mut self, r: &mut Reader<'_>, base: u64, len: u64) -> Option<Option<i32>> {
+        let failed = match r.u8()? {
+            0 => None,
+            1 => Some(r.u32()? as i32),
+            _ => return None,
+        };
+        let workers = r.count(8 + 8 + 8)?;
+        for _ in 0..workers {
+            let worker = r.u64()?;
+            let names = r.bytes()?.to_vec();
+            let n = r.count(8 + 8 + 8 + 8 + 24 + 12 + 8)?;
+            let mut dirs = Vec::with_capacity(n);
+            for _ in 0..n {
+                let parent = r.u64()?;
+                let key = (r.u32()?, r.u32()?);
+                let name = (
+                    usize::try_from(r.u64()?).ok()?,
+                    usize::try_from(r.u64()?).ok()?,
+                );
+                if name.0.checked_add(name.1)? > names.len() {
+                    return None;
+                }
+                let fields = Fields {
+                    asize: r.u64()?,
+                    dsize: r.u64()?,
+                    dev: r.u64()?,
+                    uid: r.u32()?,
+                    gid: r.u32()?,
+                    mode: r.u32()?,
+                    mtime: r.i64()?,
+                };
+                dirs.push(DirRecord {
+                    parent,
+                    key,
+                    name,
+                    fields,
+                });
+            }
+            if worker >= 1 << (64 - INDEX_BITS) || self.dirs.contains_key(&worker) {
+                return None;
+            }
+            self.dirs.insert(worker, (dirs, names));
+        }
+        let n = r.count(8 + 4 + 8 + 8)?;
+        for _ in 0..n {
+            let (dir, batch, start, flen) = (r.u64()?, r.u32()?, r.u64()?, r.u64()?);
+            if start.checked_add(flen)? > len {
+                return None;
+            }
+            self.fragments.push(Fragment {
+                dir,
+                batch,
+                worker: 0,
+                spilled: true,
+                start: base + start,
+                len: flen,
+            });
+        }
+        let n = r.count(8)?;
+        for _ in 0..n {
+            self.unreadable.push(r.u64()?);
+        }
+        let n = r.count(8 + 8)?;
+        for _ in 0..n {
+            let id = r.u64()?;
+            self.unstatable.push((id, r.bytes()?.to_vec()));
+        }
+        (r.u64()? == len).then_some(failed)
     }
 
     /// Write `[` and a directory's own entry, its fragments and the
@@ -555,43 +780,14 @@ impl Stitch {
 /// be read are reported and marked in the export, and make the status 1.
 pub fn run(config: &Config, export: &ExportOptions, meter: &Meter) -> ExitStatus {
     let started = std::time::Instant::now();
-    let to_stdout = export.file == b"-";
-    let target = crate::walk::os_path(&export.file).to_path_buf();
-    let dir = match target.parent() {
-        _ if to_stdout => std::env::temp_dir(),
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+    let target = match Target::prepare(export) {
+        Ok(target) => target,
+        Err(status) => return status,
     };
-    // Fail before scanning when FILE cannot be written.
-    let mut file = None;
-    if !to_stdout {
-        match tempfile::Builder::new()
-            .prefix(".fdu-export")
-            .tempfile_in(&dir)
-        {
-            Ok(f) => file = Some(f),
-            Err(e) => {
-                diag::report(&format!(
-                    "cannot create {}: {}",
-                    diag::quote(&export.file),
-                    fdu_platform::Errno::from_io(&e)
-                ));
-                return ExitStatus::Partial;
-            }
-        }
-    }
     // The spill file is made before the walk: the descriptor budget
     // counts it.
-    let visitor = match Export::new(export.extended, &dir) {
-        Ok(v) => v,
-        Err(e) => {
-            diag::report(&format!(
-                "cannot create a temporary file in {}: {}",
-                diag::quote(dir.as_os_str().as_encoded_bytes()),
-                fdu_platform::Errno::from_io(&e)
-            ));
-            return ExitStatus::Partial;
-        }
+    let Some(visitor) = spill_in(export.extended, target.spill_dir()) else {
+        return ExitStatus::Partial;
     };
     let scan = Scan::from_config(config).errors(meter.errors());
     let ran = match meter.run(&scan, |_, _| visitor) {
@@ -599,60 +795,7 @@ pub fn run(config: &Config, export: &ExportOptions, meter: &Meter) -> ExitStatus
         Err(failed) => return crate::scan::report_failure(failed),
     };
     meter.finish();
-    let stitch = ran.result;
-    let mut status = if ran.outcome.errors > 0 {
-        ExitStatus::Partial
-    } else {
-        ExitStatus::Ok
-    };
-    if !stitch.has_root() {
-        // The argument could not be stat'ed (reported), or is no directory.
-        if ran.outcome.errors == 0 {
-            diag::report(&format!(
-                "cannot export {}: Not a directory",
-                diag::quote(&config.paths[0])
-            ));
-        }
-        return ExitStatus::Partial;
-    }
-    let timestamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    match file {
-        None => {
-            let mut out = crate::output::Stdout::new();
-            if let Err(e) = stitch.write(timestamp, &mut out) {
-                if crate::output::write_failed(&e) {
-                    status = ExitStatus::Partial;
-                }
-            }
-        }
-        Some(mut tmp) => {
-            // A temporary file is made readable by its owner only; an
-            // export is as readable as any file the user makes.
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = tmp
-                    .as_file()
-                    .set_permissions(std::fs::Permissions::from_mode(0o644));
-            }
-            let written = {
-                let mut out = io::BufWriter::with_capacity(256 << 10, tmp.as_file_mut());
-                stitch.write(timestamp, &mut out)
-            }
-            .and_then(|()| tmp.as_file().sync_all())
-            .and_then(|()| tmp.persist(&target).map(drop).map_err(|e| e.error));
-            if let Err(e) = written {
-                diag::report(&format!(
-                    "cannot write {}: {}",
-                    diag::quote(&export.file),
-                    fdu_platform::Errno::from_io(&e)
-                ));
-                status = ExitStatus::Partial;
-            }
-        }
-    }
+    let status = target.deliver(config, ran.result, ran.outcome.errors);
     if config.stats {
         crate::output::stats::print_stats(
             config,
@@ -664,6 +807,137 @@ pub fn run(config: &Config, export: &ExportOptions, meter: &Meter) -> ExitStatus
         );
     }
     status
+}
+
+/// An export visitor spilling to a temporary file in `dir`; `None` (and
+/// said) if that file cannot be made.
+pub fn spill_in(extended: bool, dir: &Path) -> Option<Export> {
+    match Export::new(extended, dir) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            diag::report(&format!(
+                "cannot create a temporary file in {}: {}",
+                diag::quote(dir.as_os_str().as_encoded_bytes()),
+                fdu_platform::Errno::from_io(&e)
+            ));
+            None
+        }
+    }
+}
+
+/// Where an export goes: standard output, or a temporary file beside
+/// FILE, made before the scan (so that a FILE that cannot be written
+/// fails at once) and renamed over FILE once complete.
+pub struct Target {
+    /// FILE as given.
+    name: Vec<u8>,
+    path: PathBuf,
+    /// Where temporary files go: FILE's directory (for stdout, the
+    /// system's temporary directory).
+    dir: PathBuf,
+    /// `None` for standard output.
+    file: Option<tempfile::NamedTempFile>,
+}
+
+impl Target {
+    /// The target of `-o FILE`; the status to exit with (said) if FILE's
+    /// temporary file cannot be made.
+    pub fn prepare(export: &ExportOptions) -> Result<Target, ExitStatus> {
+        let to_stdout = export.file == b"-";
+        let path = crate::walk::os_path(&export.file).to_path_buf();
+        let dir = match path.parent() {
+            _ if to_stdout => std::env::temp_dir(),
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut file = None;
+        if !to_stdout {
+            match tempfile::Builder::new()
+                .prefix(".fdu-export")
+                .tempfile_in(&dir)
+            {
+                Ok(f) => file = Some(f),
+                Err(e) => {
+                    diag::report(&format!(
+                        "cannot create {}: {}",
+                        diag::quote(&export.file),
+                        fdu_platform::Errno::from_io(&e)
+                    ));
+                    return Err(ExitStatus::Partial);
+                }
+            }
+        }
+        Ok(Target {
+            name: export.file.clone(),
+            path,
+            dir,
+            file,
+        })
+    }
+
+    /// Where the scan's spill file goes.
+    pub fn spill_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Write the export the walk made (`errors`: the entries it could
+    /// not read, already said); the exit status.
+    pub fn deliver(self, config: &Config, stitch: Stitch, errors: u64) -> ExitStatus {
+        let mut status = if errors > 0 {
+            ExitStatus::Partial
+        } else {
+            ExitStatus::Ok
+        };
+        if !stitch.has_root() {
+            // The argument could not be stat'ed (reported), or is no directory.
+            if errors == 0 {
+                diag::report(&format!(
+                    "cannot export {}: Not a directory",
+                    diag::quote(&config.paths[0])
+                ));
+            }
+            return ExitStatus::Partial;
+        }
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        match self.file {
+            None => {
+                let mut out = crate::output::Stdout::new();
+                if let Err(e) = stitch.write(timestamp, &mut out) {
+                    if crate::output::write_failed(&e) {
+                        status = ExitStatus::Partial;
+                    }
+                }
+            }
+            Some(mut tmp) => {
+                // A temporary file is made readable by its owner only; an
+                // export is as readable as any file the user makes.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let _ = tmp
+                        .as_file()
+                        .set_permissions(std::fs::Permissions::from_mode(0o644));
+                }
+                let written = {
+                    let mut out = io::BufWriter::with_capacity(256 << 10, tmp.as_file_mut());
+                    stitch.write(timestamp, &mut out)
+                }
+                .and_then(|()| tmp.as_file().sync_all())
+                .and_then(|()| tmp.persist(&self.path).map(drop).map_err(|e| e.error));
+                if let Err(e) = written {
+                    diag::report(&format!(
+                        "cannot write {}: {}",
+                        diag::quote(&self.name),
+                        fdu_platform::Errno::from_io(&e)
+                    ));
+                    status = ExitStatus::Partial;
+                }
+            }
+        }
+        status
+    }
 }
 
 /// `asize`, `dsize` (each unless 0) and `dev` (unless the parent's).

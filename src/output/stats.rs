@@ -5,7 +5,6 @@ use fdu_platform::BackendKind;
 
 use crate::adapt::{History, Why};
 use crate::config::Config;
-use crate::scan::Report;
 use crate::walk::{ScanOutcome, WorkerStats};
 
 /// `--stats`: what the scan did (on backend `ran`, with io_uring setup
@@ -90,17 +89,18 @@ fn body(s: &WorkerStats, secs: f64) -> String {
 /// counts of the whole job.
 pub fn print_ranks(
     config: &Config,
-    report: &Report,
+    (ran, ring): (BackendKind, Option<&str>),
     ranks: &[(WorkerStats, usize)],
+    sum: &WorkerStats,
     elapsed: std::time::Duration,
 ) {
     let mut text = format!(
         "fdu: stats: backend {}, {} ranks, pin {}\n",
-        report.ran.name(),
+        ran.name(),
         ranks.len(),
         config.pin.name(),
     );
-    if let Some(ring) = &report.ring {
+    if let Some(ring) = ring {
         text.push_str(&format!("io_uring     {ring}\n"));
     }
     let threads: usize = ranks.iter().map(|(_, t)| t).sum();
@@ -114,7 +114,7 @@ pub fn print_ranks(
         "threads      {threads} over {} ranks\n",
         ranks.len()
     ));
-    text.push_str(&body(&report.outcome.sum, elapsed.as_secs_f64()));
+    text.push_str(&body(sum, elapsed.as_secs_f64()));
     let _ = io::stderr().lock().write_all(text.as_bytes());
 }
 
