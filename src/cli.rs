@@ -1090,7 +1090,6 @@ fn mpi_options(m: &ArgMatches, follow: bool) -> Result<(), String> {
         ("compare", "--compare"),
         ("checkpoint", "--checkpoint"),
         ("resume", "--resume"),
-        ("progress", "--progress"),
     ];
     if let Some((_, name)) = misfits.iter().find(|(id, _)| given(m, id)) {
         return Err(format!("--mpi does not apply to {name} yet"));

@@ -9,7 +9,9 @@
 //!    answer REQUESTs: give up to half the tasks queued here (the oldest,
 //!                     the shallowest), as chains of names from the argument
 //!    take a REPLY:    walk what it holds
-//!    one all-gather:  [tasks pending, work messages sent, received, asking]
+//!    one all-gather:  [tasks pending, work messages sent, received, asking,
+//!                     entries and blocks counted (--progress: rank 0 shows
+//!                     the sum)]
 //!                     of every rank: the same numbers everywhere, so every
 //!                     rank sees the end of the argument at the same wave
 //!    fewer tasks than workers, not asking: REQUEST from a rank with
@@ -18,6 +20,8 @@
 //!  at the end: hard links to the rank that owns (st_dev, st_ino)
 //!  (all-to-all), merged there; tables, merged links and counters to
 //!  rank 0 (gather), which assembles the tree and prints it
+//!  (-o: each rank's directories to rank 0 (gather), its formatted
+//!  entries streamed after them, stitched there in listing order)
 //! ```
 //!
 //! * **Tasks cross as paths.** A task handed to another rank is a
@@ -44,7 +48,7 @@
 //!   takes the job down (the MPI launcher ends the others): rank 0 prints
 //!   only after every rank's part has arrived.
 use std::io::{self, Read, Write};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use mpi::datatype::PartitionMut;
@@ -57,6 +61,9 @@ use crate::config::{Config, ExportOptions};
 use crate::count::{Count, Parts};
 use crate::diag::{self, ExitStatus};
 use crate::output::ncdu::{self, Target};
+use crate::output::progress::{
+    self, Counters, Meter, Mode, Progress, BLOCKS, ENTRIES, SCAN_FIELDS,
+};
 use crate::scan::{Ran, Report, Scan};
 use crate::spread::{Handoff, Link, Names, Port, Spread};
 use crate::tree::{NodeId, NodeTable, Occurrences, Totals, Tree};
@@ -83,7 +90,15 @@ struct Ranks {
     rank: usize,
     size: usize,
     state: Mutex<State>,
+    /// `--progress`: this rank's counts (its walk's slots, then, on rank
+    /// 0, one for the other ranks'), and how many slots are its walk's.
+    progress: Option<(Arc<Counters<SCAN_FIELDS>>, usize)>,
 }
+
+/// Numbers each rank gives every wave: tasks pending, replies with tasks
+/// sent, received, whether it waits for an answer, entries and blocks
+/// counted (`--progress`).
+const WAVE: usize = 6;
 
 /// What a rank keeps between exchanges.
 #[derive(Default)]
@@ -183,16 +198,29 @@ impl Spread for Ranks {
             }
         }
         let pending = port.pending();
+        let counted = self
+            .progress
+            .as_ref()
+            .map_or([0; SCAN_FIELDS], |(c, own)| c.sum_of(*own));
         let mine = [
             pending as u64,
             st.sent,
             st.received,
             u64::from(st.asked.is_some()),
+            counted[ENTRIES],
+            counted[BLOCKS],
         ];
-        let mut all = vec![0u64; 4 * self.size];
+        let mut all = vec![0u64; WAVE * self.size];
         all_gather(&world, &mine, &mut all);
-        let sum = |k: usize| all.chunks(4).map(|r| r[k]).sum::<u64>();
+        let sum = |k: usize| all.chunks(WAVE).map(|r| r[k]).sum::<u64>();
         let (tasks, sent, received, asking) = (sum(0), sum(1), sum(2), sum(3));
+        if let (0, Some((counters, own))) = (self.rank, &self.progress) {
+            // What the other ranks counted, in rank 0's display.
+            let mut others = [0; SCAN_FIELDS];
+            others[ENTRIES] = sum(4) - counted[ENTRIES];
+            others[BLOCKS] = sum(5) - counted[BLOCKS];
+            counters.put(*own, others);
+        }
         if tasks == 0 && asking == 0 && sent == received {
             if st.quiet == Some((sent, received)) {
                 st.quiet = None;
@@ -206,10 +234,10 @@ impl Spread for Ranks {
             // Workers here wait, or soon will: ask a rank with tasks to
             // spare, one of those with at least half the most, at random
             // (idle ranks spread over them).
-            let most = all.chunks(4).map(|r| r[0]).max().unwrap_or(0);
+            let most = all.chunks(WAVE).map(|r| r[0]).max().unwrap_or(0);
             let can: Vec<usize> = (0..self.size)
                 .filter(|&r| {
-                    let theirs = all[4 * r];
+                    let theirs = all[WAVE * r];
                     r != self.rank
                         && theirs >= 2
                         && theirs > 2 * pending as u64
@@ -497,6 +525,7 @@ pub fn run(config: &Config, started: Instant) -> ExitStatus {
             seed: 0x9E37_79B9_7F4A_7C15 ^ (rank as u64 + 1),
             ..State::default()
         }),
+        progress: None,
     };
     let status = job(&world, ranks, config, started);
     // Every rank exits with the job's status.
@@ -510,7 +539,12 @@ pub fn run(config: &Config, started: Instant) -> ExitStatus {
 }
 
 /// The job on this rank: its operands, then the scan and its output.
-fn job(world: &SimpleCommunicator, ranks: Ranks, config: &Config, started: Instant) -> ExitStatus {
+fn job(
+    world: &SimpleCommunicator,
+    mut ranks: Ranks,
+    config: &Config,
+    started: Instant,
+) -> ExitStatus {
     let listed;
     let mut list_status = ExitStatus::Ok;
     let config = match &config.files0_from {
@@ -530,9 +564,24 @@ fn job(world: &SimpleCommunicator, ranks: Ranks, config: &Config, started: Insta
             &listed
         }
     };
+    // Progress as rank 0 shows it (its stderr): if at all, every rank
+    // counts, and the waves bring the counts to rank 0.
+    let mode = match ranks.rank {
+        0 => Mode::for_config(config),
+        _ => Mode::Off,
+    };
+    let mut shown = u8::from(mode != Mode::Off);
+    world.process_at_rank(0).broadcast_into(&mut shown);
+    let meter = Meter::start(mode);
+    if shown != 0 {
+        let own = Scan::from_config(config).scan_options().workers.most() + 1;
+        let counters = Arc::new(Counters::new(own + 1).slowed(progress::test_delay()));
+        meter.watch(counters.clone());
+        ranks.progress = Some((counters, own));
+    }
     let status = match &config.export {
-        Some(export) => export_job(world, ranks, config, export, started),
-        None => count_job(world, ranks, config, started),
+        Some(export) => export_job(world, ranks, config, export, &meter, started),
+        None => count_job(world, ranks, config, &meter, started),
     };
     status.max(list_status)
 }
@@ -583,16 +632,26 @@ fn broadcast(world: &SimpleCommunicator, rank: usize, mine: Vec<u8>) -> Vec<u8> 
     bytes
 }
 
-/// This rank's walk with the visitor `make` builds; the status to exit
-/// with (said once) if the scan cannot run. A test hook:
-/// FDU_TEST_RANK_EXIT=R makes rank R die after its walk, before its part
-/// reaches rank 0 (tests/mpi.rs: the job fails, and nothing is printed).
+/// This rank's walk with the visitor `make` builds (counted for
+/// `--progress`), the progress display ended; the status to exit with
+/// (said once) if the scan cannot run. A test hook: FDU_TEST_RANK_EXIT=R
+/// makes rank R die after its walk, before its part reaches rank 0
+/// (tests/mpi.rs: the job fails, and nothing is printed).
 fn walk_here<'a, V: Visitor>(
     ranks: &'a Ranks,
     scan: &'a Scan,
+    meter: &Meter,
     make: impl FnOnce(&'a ScanOptions, &Args) -> V,
 ) -> Result<Ran<V::Output>, ExitStatus> {
-    let ran = match scan.run_shared(make, ranks) {
+    let ran = match &ranks.progress {
+        Some((counters, _)) => scan.run_shared(
+            |opts, args| Progress::new(make(opts, args), counters.clone()),
+            ranks,
+        ),
+        None => scan.run_shared(make, ranks),
+    };
+    meter.finish();
+    let ran = match ran {
         Ok(ran) => ran,
         Err(failed) => {
             // The same on every rank (the same options): one says it.
@@ -624,14 +683,14 @@ fn write_counters(w: &mut Writer, corrupt: bool, outcome: &ScanOutcome, steals: 
 
 /// The ranks' counters, as rank 0 reads them off their parts.
 #[derive(Default)]
-struct Counters {
+struct RankStats {
     /// Each rank's sum and its thread count.
     per_rank: Vec<(WorkerStats, usize)>,
     workers: Vec<WorkerStats>,
     sum: WorkerStats,
 }
 
-impl Counters {
+impl RankStats {
     /// Read rank `r`'s counters off its part; the rest of the part, or
     /// `None` (said) for a part that is not a scan's.
     fn read<'b>(&mut self, r: usize, part: &'b [u8]) -> Option<Reader<'b>> {
@@ -669,12 +728,13 @@ fn count_job(
     world: &SimpleCommunicator,
     ranks: Ranks,
     config: &Config,
+    meter: &Meter,
     started: Instant,
 ) -> ExitStatus {
     let (rank, size) = (ranks.rank, ranks.size);
-    let scan = Scan::from_config(config);
+    let scan = Scan::from_config(config).errors(meter.errors());
     let base = rank * (MAX_WORKERS + 1);
-    let ran = match walk_here(&ranks, &scan, |opts, args| {
+    let ran = match walk_here(&ranks, &scan, meter, |opts, args| {
         Parts(Count::numbered_from(opts, args, base))
     }) {
         Ok(ran) => ran,
@@ -731,7 +791,7 @@ fn count_job(
     drop(w);
 
     // Rank 0: assemble every rank's part, print.
-    let mut counters = Counters::default();
+    let mut counters = RankStats::default();
     let mut tables: Vec<NodeTable> = Vec::new();
     let mut links: Vec<Occurrences> = Vec::new();
     for (r, bytes) in parts.iter().enumerate() {
@@ -757,7 +817,7 @@ fn count_job(
     drop(parts);
     tables.sort_by_key(NodeTable::id);
     let tree = Tree::assemble(tables, links, config.scan.separate_dirs);
-    let Counters {
+    let RankStats {
         per_rank,
         workers,
         sum,
@@ -803,6 +863,7 @@ fn export_job(
     ranks: Ranks,
     config: &Config,
     export: &ExportOptions,
+    meter: &Meter,
     started: Instant,
 ) -> ExitStatus {
     let (rank, size) = (ranks.rank, ranks.size);
@@ -823,9 +884,9 @@ fn export_job(
     let (Some(visitor), false) = (visitor, ready.contains(&0)) else {
         return ExitStatus::Partial;
     };
-    let scan = Scan::from_config(config);
+    let scan = Scan::from_config(config).errors(meter.errors());
     let base = rank * (MAX_WORKERS + 1);
-    let ran = match walk_here(&ranks, &scan, |_, _| visitor.numbered_from(base)) {
+    let ran = match walk_here(&ranks, &scan, meter, |_, _| visitor.numbered_from(base)) {
         Ok(ran) => ran,
         Err(status) => return status,
     };
@@ -852,7 +913,7 @@ fn export_job(
 
     // Rank 0: every part is read to its end, even after one that is not
     // an export's, so that no rank waits to send.
-    let mut counters = Counters::default();
+    let mut counters = RankStats::default();
     let mut whole = true;
     for (r, bytes) in parts.iter().enumerate() {
         let rest = counters.read(r, bytes);

@@ -208,7 +208,7 @@ fn what_cannot_be_spread_is_a_usage_error_said_once() {
     for opts in [
         &["-L", "t"][..],
         &["--dups", "t"][..],
-        &["--progress", "t"][..],
+        &["-f", "x.json"][..],
         &["--checkpoint", "c", "t"][..],
     ] {
         let run = mpirun(2, tree.cwd(), &oss(opts));
@@ -322,6 +322,60 @@ fn operands_from_a_file_reach_every_rank() {
             assert_eq!(ours(&many.stderr), ours(&one.stderr), "{n} ranks, {opts:?}");
         }
     }
+}
+
+/// `--progress`: rank 0 alone prints, and its count is the job's. Each
+/// entry counted sleeps 4 ms (the test hook), so one worker per rank
+/// stats a batch of 256 names a second: by the first line (5 s), rank 0
+/// alone cannot have counted more than about 1,300 entries, four ranks
+/// about four times that.
+#[test]
+fn progress_counts_the_entries_of_every_rank() {
+    let tree = wide(8_000);
+    let one = fdu(tree.cwd(), &oss(&["-s", "t"]));
+    let mut argv = launcher(4);
+    argv.extend(oss(&["-x", "FDU_TEST_PROGRESS_DELAY_MS"]));
+    argv.push(fdu_bin().into_os_string());
+    argv.extend(oss(&[
+        "--mpi",
+        "-j",
+        "1",
+        "--progress",
+        "--stats",
+        "-s",
+        "t",
+    ]));
+    let mut env = mpi_env();
+    env.push(("FDU_TEST_PROGRESS_DELAY_MS".into(), "4".into()));
+    let run = run_argv(&argv, tree.cwd(), &env);
+    assert_eq!(run.code, 0, "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(run.stdout, one.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let counts: Vec<u64> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("fdu: progress: scanning: "))
+        .map(|l| {
+            let n = l.split(' ').next().expect("a count").replace(',', "");
+            n.parse().expect("a number")
+        })
+        .collect();
+    let elapsed: f64 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("elapsed"))
+        .and_then(|l| l.trim().strip_suffix(" s"))
+        .and_then(|l| l.parse().ok())
+        .expect("--stats' elapsed");
+    assert!(!counts.is_empty(), "no progress line:\n{stderr}");
+    assert!(
+        counts.len() as f64 <= elapsed / 5.0 + 1.0,
+        "more lines than one rank prints:\n{stderr}"
+    );
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{stderr}");
+    assert!(counts[counts.len() - 1] <= 8_002, "{stderr}");
+    assert!(
+        counts[0] > 2_600,
+        "the first line counts rank 0's entries alone:\n{stderr}"
+    );
 }
 
 #[test]

@@ -50,6 +50,7 @@ use crate::scan::{Ran, Scan, ScanFailed};
 use crate::units::Units;
 use crate::visit::{Step, Visit, Visitor};
 use crate::walk::{Args, ScanOptions};
+use crate::wire::{Reader, Writer};
 
 /// The bar appears only once a scan has run this long.
 pub const SHOW_AFTER: Duration = Duration::from_secs(1);
@@ -91,6 +92,15 @@ impl<const N: usize> Counters<N> {
         self
     }
 
+    /// Store `values` in slot `index` (its one writer: counts made
+    /// outside this process's walk, as by the other ranks of an MPI job).
+    pub fn put(&self, index: usize, values: [u64; N]) {
+        let slot = &self.slots[index.min(self.slots.len() - 1)];
+        for (field, value) in slot.iter().zip(values) {
+            field.store(value, Ordering::Relaxed);
+        }
+    }
+
     /// The writer of slot `index`. An index past the last slot shares the
     /// last one (it would only undercount): size the counters for every
     /// worker.
@@ -104,8 +114,14 @@ impl<const N: usize> Counters<N> {
 
     /// Every slot summed, field by field.
     pub fn sum(&self) -> [u64; N] {
+        self.sum_of(self.slots.len())
+    }
+
+    /// Slots `0..end` summed, field by field (a walk's own, without a
+    /// slot [`Counters::put`] writes after them).
+    pub fn sum_of(&self, end: usize) -> [u64; N] {
         let mut sum = [0; N];
-        for slot in self.slots.iter() {
+        for slot in self.slots[..end.min(self.slots.len())].iter() {
             for (s, v) in sum.iter_mut().zip(slot.iter()) {
                 *s += v.load(Ordering::Relaxed);
             }
@@ -290,6 +306,14 @@ impl<W: Visit> Visit for Counted<'_, W> {
     fn may_start(&self, dir: &W::Dir) -> bool {
         self.inner.may_start(dir)
     }
+
+    fn carry(dir: &W::Dir, out: &mut Writer) {
+        W::carry(dir, out);
+    }
+
+    fn land(bytes: &mut Reader<'_>) -> Option<W::Dir> {
+        W::land(bytes)
+    }
 }
 
 /// How progress is shown.
@@ -379,10 +403,7 @@ impl Meter {
         if mode == Mode::Off {
             return Meter::off();
         }
-        let delay = std::env::var(DELAY_VAR)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_millis);
+        let delay = test_delay();
         let shared = Arc::new(Shared {
             mode,
             started: Instant::now(),
@@ -452,6 +473,14 @@ impl Meter {
         let counters = Arc::new(Counters::new(slots).slowed(shared.delay));
         *lock(&shared.source) = Source::Scan(counters.clone(), Instant::now());
         scan.run_with(|opts, args| Progress::new(make(opts, args), counters))
+    }
+
+    /// Show `counters` from now on: a scan counted by the caller (the
+    /// ranks of an MPI job, `crate::ranks`). Nothing when the meter is off.
+    pub fn watch(&self, counters: Arc<Counters<SCAN_FIELDS>>) {
+        if let Some(shared) = &self.shared {
+            *lock(&shared.source) = Source::Scan(counters, Instant::now());
+        }
     }
 
     /// The hashing stages start, with `threads` workers (slots 1..=threads;
@@ -531,6 +560,14 @@ impl ErrorSink for Printer {
     fn error(&self, error: &ScanError) {
         Messages::report(self, &error.message());
     }
+}
+
+/// The delay of [`DELAY_VAR`], if set.
+pub fn test_delay() -> Option<Duration> {
+    std::env::var(DELAY_VAR)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
 }
 
 /// The sampler thread: wake every tick until told to stop.
