@@ -1087,7 +1087,6 @@ fn mpi_options(m: &ArgMatches, follow: bool) -> Result<(), String> {
     let misfits = [
         ("dups", "--dups"),
         ("input-file", "-f"),
-        ("compare", "--compare"),
         ("checkpoint", "--checkpoint"),
         ("resume", "--resume"),
     ];
@@ -1448,21 +1447,7 @@ fn compare(config: &Config, old: &[u8], meter: &Meter) -> ExitStatus {
     let new = config.paths.first().map_or(&b"."[..], Vec::as_slice);
     let (old, new) = crate::compare::load_both(config, old, new, meter);
     meter.finish();
-    let (old, new) = match (old, new) {
-        (Ok(old), Ok(new)) => (old, new),
-        (Err(a), Err(b)) => return a.max(b),
-        (Err(status), _) | (_, Err(status)) => return status,
-    };
-    let changes =
-        crate::compare::Changes::between(&old.report.tree, &new.report.tree, config.measure);
-    let failed =
-        crate::output::compare::print(config, &old, &new, &changes, crate::output::Stdout::new());
-    let errors = old.report.outcome.errors + new.report.outcome.errors;
-    if errors > 0 || failed {
-        ExitStatus::Partial
-    } else {
-        ExitStatus::Ok
-    }
+    crate::output::compare::conclude(config, old, new)
 }
 
 /// After the output: `--stats`, then the exit status. A reader that went

@@ -61,22 +61,32 @@ pub struct Side {
     pub report: Report,
 }
 
+/// Whether a side is a directory (following symlinks), scanned now; else
+/// it is read as an export.
+pub fn scanned(source: &[u8]) -> bool {
+    source != b"-" && std::fs::metadata(crate::walk::os_path(source)).is_ok_and(|m| m.is_dir())
+}
+
+/// Read a side that is an export (`-` is stdin); `Err` (reported) when
+/// it cannot be.
+pub fn read(config: &Config, source: &[u8], meter: &Meter) -> Result<Side, ExitStatus> {
+    let errors = meter.errors();
+    let report = crate::import::read(source, &config.scan, &*errors)?;
+    Ok(Side {
+        source: source.to_vec(),
+        kind: SourceKind::Export,
+        report,
+    })
+}
+
 /// Load one side: a directory (following symlinks) is scanned with the
 /// command line's options, its errors printed as du prints them; anything
 /// else is read as an export (`-` is stdin). `Err` when it cannot be: an
 /// export that cannot be read (reported, exit status 2), a backend that
 /// cannot start.
 pub fn load(config: &Config, source: &[u8], meter: &Meter) -> Result<Side, ExitStatus> {
-    let is_dir =
-        source != b"-" && std::fs::metadata(crate::walk::os_path(source)).is_ok_and(|m| m.is_dir());
-    if !is_dir {
-        let errors = meter.errors();
-        let report = crate::import::read(source, &config.scan, &*errors)?;
-        return Ok(Side {
-            source: source.to_vec(),
-            kind: SourceKind::Export,
-            report,
-        });
+    if !scanned(source) {
+        return read(config, source, meter);
     }
     let side = Config {
         paths: vec![source.to_vec()],

@@ -57,6 +57,7 @@ use mpi::traits::*;
 use mpi::Count as MpiCount;
 
 use crate::adapt::MAX_WORKERS;
+use crate::compare::{Side, SourceKind};
 use crate::config::{Config, ExportOptions};
 use crate::count::{Count, Parts};
 use crate::diag::{self, ExitStatus};
@@ -121,6 +122,18 @@ struct State {
 impl Ranks {
     fn world() -> SimpleCommunicator {
         SimpleCommunicator::world()
+    }
+
+    /// What the exchanges of a walk that is over left: taken, for the
+    /// next walk to start from nothing (every rank does it at the same
+    /// point, with no message in flight).
+    fn settle(&self) -> State {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let fresh = State {
+            seed: st.seed,
+            ..State::default()
+        };
+        std::mem::replace(&mut *st, fresh)
     }
 }
 
@@ -579,9 +592,10 @@ fn job(
         meter.watch(counters.clone());
         ranks.progress = Some((counters, own));
     }
-    let status = match &config.export {
-        Some(export) => export_job(world, ranks, config, export, &meter, started),
-        None => count_job(world, ranks, config, &meter, started),
+    let status = match (&config.export, &config.compare) {
+        (Some(export), _) => export_job(world, &ranks, config, export, &meter, started),
+        (None, Some(old)) => compare_job(world, &ranks, config, old, &meter),
+        (None, None) => count_job(world, &ranks, config, &meter, started),
     };
     status.max(list_status)
 }
@@ -633,14 +647,13 @@ fn broadcast(world: &SimpleCommunicator, rank: usize, mine: Vec<u8>) -> Vec<u8> 
 }
 
 /// This rank's walk with the visitor `make` builds (counted for
-/// `--progress`), the progress display ended; the status to exit with
+/// `--progress`); the status to exit with
 /// (said once) if the scan cannot run. A test hook: FDU_TEST_RANK_EXIT=R
 /// makes rank R die after its walk, before its part reaches rank 0
 /// (tests/mpi.rs: the job fails, and nothing is printed).
 fn walk_here<'a, V: Visitor>(
     ranks: &'a Ranks,
     scan: &'a Scan,
-    meter: &Meter,
     make: impl FnOnce(&'a ScanOptions, &Args) -> V,
 ) -> Result<Ran<V::Output>, ExitStatus> {
     let ran = match &ranks.progress {
@@ -650,7 +663,6 @@ fn walk_here<'a, V: Visitor>(
         ),
         None => scan.run_shared(make, ranks),
     };
-    meter.finish();
     let ran = match ran {
         Ok(ran) => ran,
         Err(failed) => {
@@ -684,8 +696,7 @@ fn write_counters(w: &mut Writer, corrupt: bool, outcome: &ScanOutcome, steals: 
 /// The ranks' counters, as rank 0 reads them off their parts.
 #[derive(Default)]
 struct RankStats {
-    /// Each rank's sum and its thread count.
-    per_rank: Vec<(WorkerStats, usize)>,
+    per_rank: PerRank,
     workers: Vec<WorkerStats>,
     sum: WorkerStats,
 }
@@ -722,25 +733,64 @@ fn corrupt_part(r: usize) {
     ));
 }
 
-/// du's count over the ranks: hard links merged by their owners, tables
-/// to rank 0, which prints.
+/// Each rank's summed counters and its thread count, in rank order.
+type PerRank = Vec<(WorkerStats, usize)>;
+
+/// du's count over the ranks, printed by rank 0.
 fn count_job(
     world: &SimpleCommunicator,
-    ranks: Ranks,
+    ranks: &Ranks,
     config: &Config,
     meter: &Meter,
     started: Instant,
 ) -> ExitStatus {
+    let counted = count_here(world, ranks, config, meter);
+    meter.finish();
+    let (report, per_rank) = match counted {
+        Ok(Some(counted)) => counted,
+        Ok(None) => return ExitStatus::Ok,
+        Err(status) => return status,
+    };
+    let failed = crate::output::print(
+        config,
+        &report,
+        started.elapsed(),
+        crate::output::Stdout::new(),
+    );
+    if config.stats {
+        crate::output::stats::print_ranks(
+            config,
+            (report.ran, report.ring.as_deref()),
+            &per_rank,
+            &report.outcome.sum,
+            started.elapsed(),
+        );
+    }
+    if report.outcome.errors > 0 || failed {
+        ExitStatus::Partial
+    } else {
+        ExitStatus::Ok
+    }
+}
+
+/// du's count over the ranks: hard links merged by their owners, tables
+/// to rank 0, which assembles the tree. Rank 0 gets the report and each
+/// rank's counters and thread count, the others `None`; `Err`, the
+/// status to exit with, when the scan could not run or a part was not
+/// a scan's (said).
+fn count_here(
+    world: &SimpleCommunicator,
+    ranks: &Ranks,
+    config: &Config,
+    meter: &Meter,
+) -> Result<Option<(Report, PerRank)>, ExitStatus> {
     let (rank, size) = (ranks.rank, ranks.size);
     let scan = Scan::from_config(config).errors(meter.errors());
     let base = rank * (MAX_WORKERS + 1);
-    let ran = match walk_here(&ranks, &scan, meter, |opts, args| {
+    let ran = walk_here(ranks, &scan, |opts, args| {
         Parts(Count::numbered_from(opts, args, base))
-    }) {
-        Ok(ran) => ran,
-        Err(status) => return status,
-    };
-    let state = ranks.state.into_inner().unwrap_or_else(|p| p.into_inner());
+    })?;
+    let state = ranks.settle();
     let (tables, links) = ran.result;
 
     // Hard links to their owners, merged there.
@@ -786,18 +836,16 @@ fn count_job(
     encode_links(&mut w, &merged);
     drop(merged);
     let Some(parts) = gather(world, rank, &w.bytes) else {
-        return ExitStatus::Ok;
+        return Ok(None);
     };
     drop(w);
 
-    // Rank 0: assemble every rank's part, print.
+    // Rank 0: assemble every rank's part.
     let mut counters = RankStats::default();
     let mut tables: Vec<NodeTable> = Vec::new();
     let mut links: Vec<Occurrences> = Vec::new();
     for (r, bytes) in parts.iter().enumerate() {
-        let Some(mut rd) = counters.read(r, bytes) else {
-            return ExitStatus::Partial;
-        };
+        let mut rd = counters.read(r, bytes).ok_or(ExitStatus::Partial)?;
         let decoded = (|| {
             let n = rd.count(16)?;
             let mut ts = Vec::with_capacity(n);
@@ -809,7 +857,7 @@ fn count_job(
         })();
         let Some((ts, ls)) = decoded else {
             corrupt_part(r);
-            return ExitStatus::Partial;
+            return Err(ExitStatus::Partial);
         };
         tables.extend(ts);
         links.extend(ls.into_iter().map(|(_, occ)| occ));
@@ -833,25 +881,59 @@ fn count_job(
         ran: ran.ran,
         ring: ran.ring,
     };
-    let failed = crate::output::print(
-        config,
-        &report,
-        started.elapsed(),
-        crate::output::Stdout::new(),
-    );
-    if config.stats {
-        crate::output::stats::print_ranks(
-            config,
-            (report.ran, report.ring.as_deref()),
-            &per_rank,
-            &report.outcome.sum,
-            started.elapsed(),
-        );
+    Ok(Some((report, per_rank)))
+}
+
+/// `--compare OLD NEW`: each side that is a directory is counted by every
+/// rank in turn (rank 0 looks which are; an export, or standard input, is
+/// read by rank 0 alone), and rank 0 prints the changes.
+fn compare_job(
+    world: &SimpleCommunicator,
+    ranks: &Ranks,
+    config: &Config,
+    old: &[u8],
+    meter: &Meter,
+) -> ExitStatus {
+    let new = config.paths.first().map_or(&b"."[..], Vec::as_slice);
+    let mut scanned = [0u8; 2];
+    if ranks.rank == 0 {
+        for (s, side) in scanned.iter_mut().zip([old, new]) {
+            *s = u8::from(crate::compare::scanned(side));
+        }
     }
-    if report.outcome.errors > 0 || failed {
-        ExitStatus::Partial
-    } else {
-        ExitStatus::Ok
+    world.process_at_rank(0).broadcast_into(&mut scanned[..]);
+    let mut sides = Vec::with_capacity(2);
+    for (scan, source) in scanned.into_iter().zip([old, new]) {
+        let side = if scan != 0 {
+            let one = Config {
+                paths: vec![source.to_vec()],
+                ..config.clone()
+            };
+            count_here(world, ranks, &one, meter).map(|counted| {
+                counted.map(|(report, _)| Side {
+                    source: source.to_vec(),
+                    kind: SourceKind::Scan,
+                    report,
+                })
+            })
+        } else if ranks.rank == 0 {
+            crate::compare::read(config, source, meter).map(Some)
+        } else {
+            Ok(None)
+        };
+        sides.push(side);
+    }
+    meter.finish();
+    let mut sides = sides.into_iter();
+    match (sides.next(), sides.next()) {
+        (Some(Ok(None)), _) | (_, Some(Ok(None))) => ExitStatus::Ok,
+        (Some(old), Some(new)) => {
+            let some = |side: Result<Option<Side>, ExitStatus>| {
+                side.and_then(|s| s.ok_or(ExitStatus::Partial))
+            };
+            crate::output::compare::conclude(config, some(old), some(new))
+        }
+        _ => ExitStatus::Partial,
     }
 }
 
@@ -860,7 +942,7 @@ fn count_job(
 /// stream of messages, kept in its spill file) and writes the export.
 fn export_job(
     world: &SimpleCommunicator,
-    ranks: Ranks,
+    ranks: &Ranks,
     config: &Config,
     export: &ExportOptions,
     meter: &Meter,
@@ -886,11 +968,13 @@ fn export_job(
     };
     let scan = Scan::from_config(config).errors(meter.errors());
     let base = rank * (MAX_WORKERS + 1);
-    let ran = match walk_here(&ranks, &scan, meter, |_, _| visitor.numbered_from(base)) {
+    let ran = walk_here(ranks, &scan, |_, _| visitor.numbered_from(base));
+    meter.finish();
+    let ran = match ran {
         Ok(ran) => ran,
         Err(status) => return status,
     };
-    let state = ranks.state.into_inner().unwrap_or_else(|p| p.into_inner());
+    let state = ranks.settle();
     let mut stitch = ran.result;
     let mut w = Writer::new();
     write_counters(&mut w, state.corrupt, &ran.outcome, state.steals);

@@ -324,6 +324,49 @@ fn operands_from_a_file_reach_every_rank() {
     }
 }
 
+/// `--compare`: sides that are directories are scanned by every rank in
+/// turn, exports read by rank 0; the changes are one process's.
+#[test]
+fn compare_prints_what_one_process_prints() {
+    let tree = basic();
+    let made = fdu(tree.cwd(), &oss(&["-o", "old.json", "t"]));
+    assert_eq!(made.code, 0);
+    std::fs::create_dir_all(tree.p("before")).expect("mkdir");
+    let copied = run_argv(&oss(&["cp", "-a", "t", "before/t"]), tree.cwd(), &[]);
+    assert_eq!(copied.code, 0);
+    tree.file("t/sub1/new.bin", 30000);
+    tree.file("t/sub2/grown", 9000);
+    std::fs::remove_file(tree.p("t/b.bin")).expect("rm");
+    for opts in [
+        &["--compare", "old.json", "t"][..],
+        &["--compare", "old.json", "-a", "-c", "t"],
+        &["--compare", "before/t", "-a", "t"],
+        &["--compare", "before/t", "--json", "-d", "1", "t"],
+        &["--compare", "old.json", "--top", "2", "--inodes", "t"],
+        &["--compare", "t", "-c", "before/t"],
+        &["--compare", "absent.json", "t"],
+    ] {
+        let args = oss(opts);
+        let one = fdu(tree.cwd(), &args);
+        for &n in RANKS {
+            let many = mpirun(n, tree.cwd(), &args);
+            assert_eq!(
+                many.code,
+                one.code,
+                "{n} ranks, {opts:?}: {}",
+                String::from_utf8_lossy(&many.stderr)
+            );
+            assert!(
+                many.stdout == one.stdout,
+                "{n} ranks, {opts:?}: stdout differs\none process:\n{}\n{n} ranks:\n{}",
+                String::from_utf8_lossy(&one.stdout),
+                String::from_utf8_lossy(&many.stdout)
+            );
+            assert_eq!(ours(&many.stderr), ours(&one.stderr), "{n} ranks, {opts:?}");
+        }
+    }
+}
+
 /// `--progress`: rank 0 alone prints, and its count is the job's. Each
 /// entry counted sleeps 4 ms (the test hook), so one worker per rank
 /// stats a batch of 256 names a second: by the first line (5 s), rank 0

@@ -33,6 +33,31 @@ use crate::config::{Config, Format, Measure};
 use crate::output::du::value_within;
 use crate::output::json::bytes_field;
 
+/// `--compare`'s end, once both sides are loaded (or could not be): the
+/// changes printed; the exit status: 2 when a side cannot be read (an
+/// export that is not one), else 1 when either side had entries that
+/// could not be read or the output failed, else 0.
+pub fn conclude(
+    config: &Config,
+    old: Result<Side, crate::diag::ExitStatus>,
+    new: Result<Side, crate::diag::ExitStatus>,
+) -> crate::diag::ExitStatus {
+    use crate::diag::ExitStatus;
+    let (old, new) = match (old, new) {
+        (Ok(old), Ok(new)) => (old, new),
+        (Err(a), Err(b)) => return a.max(b),
+        (Err(status), _) | (_, Err(status)) => return status,
+    };
+    let changes = Changes::between(&old.report.tree, &new.report.tree, config.measure);
+    let failed = print(config, &old, &new, &changes, crate::output::Stdout::new());
+    let errors = old.report.outcome.errors + new.report.outcome.errors;
+    if errors > 0 || failed {
+        ExitStatus::Partial
+    } else {
+        ExitStatus::Ok
+    }
+}
+
 /// Print `changes` from `old` to `new` as the command line asked. Returns
 /// whether a write failed for another reason than a reader that went
 /// away (reported on stderr).
