@@ -61,6 +61,20 @@ fn mpirun(n: usize, cwd: &Path, args: &[OsString]) -> Run {
     run_argv(&argv, cwd, &mpi_env())
 }
 
+/// `fdu --mpi ARGS` under `mpirun -n N`, each entry counted taking
+/// `delay_ms` longer on every rank (the progress test hook: counting is
+/// on with `--progress`).
+fn slowed(n: usize, cwd: &Path, delay_ms: &str, args: &[&str]) -> Run {
+    let mut argv = launcher(n);
+    argv.extend(oss(&["-x", "FDU_TEST_PROGRESS_DELAY_MS"]));
+    argv.push(fdu_bin().into_os_string());
+    argv.push("--mpi".into());
+    argv.extend(oss(args));
+    let mut env = mpi_env();
+    env.push(("FDU_TEST_PROGRESS_DELAY_MS".into(), delay_ms.into()));
+    run_argv(&argv, cwd, &env)
+}
+
 /// What a run printed, less what differs between two runs of one process
 /// (`--json`'s `scan` object, Prometheus' duration and time stamp).
 fn stable(out: &[u8]) -> Vec<u8> {
@@ -90,36 +104,42 @@ fn ours(stderr: &[u8]) -> Vec<Vec<u8>> {
     sorted(normalized_stderr(&lines))
 }
 
+/// `args` in `cwd` under `mpirun -n N`, N each of `ranks`: the same exit
+/// status, standard output (as `keep` keeps it) and diagnostics as one
+/// process. Returns one process's run.
+fn agrees(cwd: &Path, args: &[OsString], ranks: &[usize], keep: fn(&[u8]) -> Vec<u8>) -> Run {
+    let one = fdu(cwd, args);
+    for &n in ranks {
+        let many = mpirun(n, cwd, args);
+        assert_eq!(
+            many.code,
+            one.code,
+            "{n} ranks, {args:?}: exit status\n{}",
+            String::from_utf8_lossy(&many.stderr)
+        );
+        assert!(
+            keep(&many.stdout) == keep(&one.stdout),
+            "{n} ranks, {args:?}: stdout differs\none process:\n{}\n{n} ranks:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&one.stdout),
+            String::from_utf8_lossy(&many.stdout),
+            String::from_utf8_lossy(&many.stderr)
+        );
+        assert_eq!(
+            ours(&many.stderr),
+            ours(&one.stderr),
+            "{n} ranks, {args:?}: diagnostics"
+        );
+    }
+    one
+}
+
 /// Every option set on `tree`'s `t`, with every rank count: the same as
 /// one process.
 fn same_as_one_process(tree: &Tree, options: &[&[&str]]) {
     for opts in options {
         let mut args = oss(opts);
         args.push("t".into());
-        let one = fdu(tree.cwd(), &args);
-        for &n in RANKS {
-            let many = mpirun(n, tree.cwd(), &args);
-            assert_eq!(
-                many.code,
-                one.code,
-                "{} ranks, {:?}: exit status\n{}",
-                n,
-                opts,
-                String::from_utf8_lossy(&many.stderr)
-            );
-            assert!(
-                stable(&many.stdout) == stable(&one.stdout),
-                "{n} ranks, {opts:?}: stdout differs\none process:\n{}\n{n} ranks:\n{}\nstderr:\n{}",
-                String::from_utf8_lossy(&one.stdout),
-                String::from_utf8_lossy(&many.stdout),
-                String::from_utf8_lossy(&many.stderr)
-            );
-            assert_eq!(
-                ours(&many.stderr),
-                ours(&one.stderr),
-                "{n} ranks, {opts:?}: diagnostics"
-            );
-        }
+        agrees(tree.cwd(), &args, RANKS, stable);
     }
 }
 
@@ -158,19 +178,7 @@ fn several_operands_count_each_entry_once() {
     ];
     for (tree, sets) in cases {
         for opts in sets.iter() {
-            let args = oss(opts);
-            let one = fdu(tree.cwd(), &args);
-            for &n in RANKS {
-                let many = mpirun(n, tree.cwd(), &args);
-                assert_eq!(many.code, one.code, "{n} ranks, {opts:?}");
-                assert!(
-                    many.stdout == one.stdout,
-                    "{n} ranks, {opts:?}: stdout differs\none process:\n{}\n{n} ranks:\n{}",
-                    String::from_utf8_lossy(&one.stdout),
-                    String::from_utf8_lossy(&many.stdout)
-                );
-                assert_eq!(ours(&many.stderr), ours(&one.stderr), "{n} ranks, {opts:?}");
-            }
+            agrees(tree.cwd(), &oss(opts), RANKS, <[u8]>::to_vec);
         }
     }
 }
@@ -179,8 +187,17 @@ fn several_operands_count_each_entry_once() {
 fn a_huge_directory_is_shared_and_counted_once() {
     let tree = wide(100_000);
     same_as_one_process(&tree, &[&["-s"], &["-a", "-d", "1"], &["--inodes", "-s"]]);
-    // Its batches cross ranks: with 4 ranks, more than one lists or stats.
-    let run = mpirun(4, tree.cwd(), &oss(&["-s", "--stats", "t"]));
+    // Its batches cross ranks: with 4 ranks, more than one lists or
+    // stats. Each entry takes 1 ms longer (the progress test hook), so
+    // that rank 0 cannot finish before the others have started, however
+    // loaded the machine.
+    let tree = wide(5_000);
+    let run = slowed(
+        4,
+        tree.cwd(),
+        "1",
+        &["-j", "1", "--progress", "--stats", "-s", "t"],
+    );
     assert_eq!(run.code, 0, "{}", String::from_utf8_lossy(&run.stderr));
     let stderr = String::from_utf8_lossy(&run.stderr);
     let busy = stderr
@@ -243,22 +260,8 @@ fn untimed(export: &[u8]) -> Vec<u8> {
 fn same_export(tree: &Tree, args: &[&str], n: usize) {
     let mut to_stdout = oss(&["-o", "-"]);
     to_stdout.extend(oss(args));
-    let one = fdu(tree.cwd(), &to_stdout);
+    let one = agrees(tree.cwd(), &to_stdout, &[n], untimed);
     assert!(one.stdout.starts_with(b"[1,2,"), "{}", one.cmd);
-    let many = mpirun(n, tree.cwd(), &to_stdout);
-    assert_eq!(
-        many.code,
-        one.code,
-        "{n} ranks, {args:?}: {}",
-        String::from_utf8_lossy(&many.stderr)
-    );
-    assert!(
-        untimed(&many.stdout) == untimed(&one.stdout),
-        "{n} ranks, {args:?}: the exports differ\none process:\n{}\n{n} ranks:\n{}",
-        String::from_utf8_lossy(&one.stdout),
-        String::from_utf8_lossy(&many.stdout)
-    );
-    assert_eq!(ours(&many.stderr), ours(&one.stderr), "{n} ranks, {args:?}");
     let mut to_file = oss(&["-o", "spread.json"]);
     to_file.extend(oss(args));
     let run = mpirun(n, tree.cwd(), &to_file);
@@ -308,24 +311,10 @@ fn operands_from_a_file_reach_every_rank() {
         // Refused as one process refuses it.
         &["-o", "-", "--files0-from", "one"],
     ] {
-        let args = oss(opts);
-        let one = fdu(tree.cwd(), &args);
-        for &n in RANKS {
-            let many = mpirun(n, tree.cwd(), &args);
-            assert_eq!(many.code, one.code, "{n} ranks, {opts:?}");
-            let (a, b) = if opts[0] == "-o" {
-                (untimed(&many.stdout), untimed(&one.stdout))
-            } else {
-                (many.stdout.clone(), one.stdout.clone())
-            };
-            assert!(a == b, "{n} ranks, {opts:?}: stdout differs");
-            assert_eq!(ours(&many.stderr), ours(&one.stderr), "{n} ranks, {opts:?}");
-        }
+        agrees(tree.cwd(), &oss(opts), RANKS, untimed);
     }
 }
 
-/// `--compare`: sides that are directories are scanned by every rank in
-/// turn, exports read by rank 0; the changes are one process's.
 #[test]
 fn compare_prints_what_one_process_prints() {
     let tree = basic();
@@ -346,24 +335,7 @@ fn compare_prints_what_one_process_prints() {
         &["--compare", "t", "-c", "before/t"],
         &["--compare", "absent.json", "t"],
     ] {
-        let args = oss(opts);
-        let one = fdu(tree.cwd(), &args);
-        for &n in RANKS {
-            let many = mpirun(n, tree.cwd(), &args);
-            assert_eq!(
-                many.code,
-                one.code,
-                "{n} ranks, {opts:?}: {}",
-                String::from_utf8_lossy(&many.stderr)
-            );
-            assert!(
-                many.stdout == one.stdout,
-                "{n} ranks, {opts:?}: stdout differs\none process:\n{}\n{n} ranks:\n{}",
-                String::from_utf8_lossy(&one.stdout),
-                String::from_utf8_lossy(&many.stdout)
-            );
-            assert_eq!(ours(&many.stderr), ours(&one.stderr), "{n} ranks, {opts:?}");
-        }
+        agrees(tree.cwd(), &oss(opts), RANKS, <[u8]>::to_vec);
     }
 }
 
@@ -376,21 +348,12 @@ fn compare_prints_what_one_process_prints() {
 fn progress_counts_the_entries_of_every_rank() {
     let tree = wide(8_000);
     let one = fdu(tree.cwd(), &oss(&["-s", "t"]));
-    let mut argv = launcher(4);
-    argv.extend(oss(&["-x", "FDU_TEST_PROGRESS_DELAY_MS"]));
-    argv.push(fdu_bin().into_os_string());
-    argv.extend(oss(&[
-        "--mpi",
-        "-j",
-        "1",
-        "--progress",
-        "--stats",
-        "-s",
-        "t",
-    ]));
-    let mut env = mpi_env();
-    env.push(("FDU_TEST_PROGRESS_DELAY_MS".into(), "4".into()));
-    let run = run_argv(&argv, tree.cwd(), &env);
+    let run = slowed(
+        4,
+        tree.cwd(),
+        "4",
+        &["-j", "1", "--progress", "--stats", "-s", "t"],
+    );
     assert_eq!(run.code, 0, "{}", String::from_utf8_lossy(&run.stderr));
     assert_eq!(run.stdout, one.stdout);
     let stderr = String::from_utf8_lossy(&run.stderr);
