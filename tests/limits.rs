@@ -6,7 +6,6 @@
 mod common;
 
 use std::ffi::OsString;
-use std::process::Command;
 
 use common::*;
 
@@ -74,30 +73,6 @@ fn descriptor_limit_down_to_8_loses_no_entry() {
         }
     }
     f.finish("scans under a descriptor limit");
-}
-
-/// Unmounts what a test mounted, even when it fails.
-struct Mounts(Vec<std::path::PathBuf>);
-
-impl Drop for Mounts {
-    fn drop(&mut self) {
-        for p in self.0.iter().rev() {
-            let _ = Command::new("umount").arg("-l").arg(p).status();
-        }
-    }
-}
-
-/// Bind-mount `source` on `target`, or `None` where that is not allowed
-/// (not root, or no mount namespace of our own).
-fn bind(mounts: &mut Mounts, source: &std::path::Path, target: &std::path::Path) -> Option<()> {
-    let ok = Command::new("mount")
-        .arg("--bind")
-        .arg(source)
-        .arg(target)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    ok.then(|| mounts.0.push(target.to_path_buf()))
 }
 
 /// A directory bind-mounted below itself is a cycle: du's fts skips the

@@ -384,6 +384,64 @@ fn progress_counts_the_entries_of_every_rank() {
     );
 }
 
+/// Bind mounts: a directory mounted below itself is a cycle, skipped as
+/// one process skips it whichever rank meets it (the ancestor chain
+/// crosses ranks with the task). A directory mounted elsewhere in its
+/// tree, under two operands, is walked once by one process; spread, two
+/// ranks may each have found a copy in the same operand (listing two
+/// parents each): the job then ends with its message (exit 1, nothing
+/// printed), never another total.
+#[test]
+fn bind_mounts_are_skipped_or_end_the_job() {
+    if !is_root() || !have_tool("mount") {
+        eprintln!("SKIPPED: bind mounts need root");
+        return;
+    }
+    let tree = Tree::new();
+    tree.mkdir("t/a/b");
+    tree.mkdir("t/d/x/y");
+    tree.file("t/d/f", 3000);
+    tree.mkdir("t/s/p/one");
+    tree.mkdir("t/s/r/two");
+    for i in 0..300 {
+        tree.file(format!("t/s/p/one/f{i}"), 100 * i);
+    }
+    let mut mounts = Mounts(Vec::new());
+    for (source, target) in [
+        ("t/a", "t/a/b"),
+        ("t/d", "t/d/x/y"),
+        ("t/s/p/one", "t/s/r/two"),
+    ] {
+        if bind(&mut mounts, &tree.p(source), &tree.p(target)).is_none() {
+            eprintln!("SKIPPED: mount --bind is not permitted here");
+            return;
+        }
+    }
+    for opts in [&["-a", "t/a"][..], &["-s", "t/d"], &["-a", "t/d"], &["t"]] {
+        agrees(tree.cwd(), &oss(opts), RANKS, <[u8]>::to_vec);
+    }
+    let opts = ["-c", "-a", "t/s", "t/d"];
+    let one = fdu(tree.cwd(), &oss(&opts));
+    assert_eq!(one.code, 0);
+    let once_or_ended = |many: Run, n: usize| {
+        let said = String::from_utf8_lossy(&many.stderr);
+        if many.code == 0 {
+            assert_eq!(many.stdout, one.stdout, "{n} ranks");
+        } else {
+            assert_eq!(many.code, 1, "{n} ranks: {said}");
+            assert!(many.stdout.is_empty(), "{n} ranks printed a total");
+            assert!(said.contains("walked by two ranks"), "{n} ranks: {said}");
+        }
+    };
+    for &n in RANKS {
+        once_or_ended(mpirun(n, tree.cwd(), &oss(&opts)), n);
+    }
+    // Slowed (2 ms an entry, one worker a rank), the copies are most
+    // likely taken by two ranks.
+    let slow = [&["-j", "1", "--progress"][..], &opts].concat();
+    once_or_ended(slowed(4, tree.cwd(), "2", &slow), 4);
+}
+
 #[test]
 fn unreadable_entries_are_reported_once_and_fail_every_rank() {
     let tree = basic();

@@ -1094,3 +1094,27 @@ pub fn export_tree() -> Tree {
     }
     t
 }
+
+/// Unmounts what a test mounted, even when it fails.
+pub struct Mounts(pub Vec<PathBuf>);
+
+impl Drop for Mounts {
+    fn drop(&mut self) {
+        for p in self.0.iter().rev() {
+            let _ = Command::new("umount").arg("-l").arg(p).status();
+        }
+    }
+}
+
+/// Bind-mount `source` on `target`, or `None` where that is not allowed
+/// (not root, or no mount namespace of our own).
+pub fn bind(mounts: &mut Mounts, source: &Path, target: &Path) -> Option<()> {
+    let ok = Command::new("mount")
+        .arg("--bind")
+        .arg(source)
+        .arg(target)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then(|| mounts.0.push(target.to_path_buf()))
+}
