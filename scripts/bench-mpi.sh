@@ -3,9 +3,11 @@
 # latency file system (scripts/latency-fs.py over the mixed 20k tree) at
 # 1 ms and 5 ms a request: one hyperfine run per delay, caches dropped
 # before each run; then, once per rank count, --stats for the ranks'
-# balance. Results in results.md.
+# balance. Results in results.md. With --export, every run writes the
+# scan as an ncdu export (`-o FILE`, FILE on local disk) instead of `-s`,
+# into export-*.json/txt and export.md.
 #
-#   scripts/bench-mpi.sh [--out DIR] [--runs N] [--threads T]
+#   scripts/bench-mpi.sh [--out DIR] [--runs N] [--threads T] [--export]
 #
 # Needs root, hyperfine, OpenMPI (mpirun), python3 + fusepy, fuse +
 # libfuse2, gcc, and fdu built with `cargo build --release --features mpi`.
@@ -15,8 +17,11 @@ BENCH=${FDU_BENCH_DIR:-/var/tmp/fdu-bench}
 OUT=$ROOT/perf/runs/$(date +%Y-%m-%d)-vm-mpi
 RUNS=3
 THREADS=64
+WHAT=(-s)
+TAG=""
 while [ $# -gt 0 ]; do
   case "$1" in
+    --export) WHAT=(-o "$BENCH/mpi-export.json"); TAG=export- ;;
     --out) OUT=$2; shift ;;
     --runs) RUNS=$2; shift ;;
     --threads) THREADS=$2; shift ;;
@@ -49,33 +54,36 @@ for delay in 1 5; do
   mkdir -p "$MNT"
   unmount
   python3 "$ROOT/scripts/latency-fs.py" "$BENCH/mixed-20k" "$MNT" --delay-ms "$delay" \
-    --count "$OUT/fs-count-${delay}ms.json" 2>"$OUT/latency-fs.log" &
+    --count "$OUT/${TAG}fs-count-${delay}ms.json" 2>"$OUT/latency-fs.log" &
   FS_PID=$!
   for _ in $(seq 100); do mountpoint -q "$MNT" && break; sleep 0.1; done
   mountpoint -q "$MNT" || { echo "bench-mpi.sh: latency-fs did not mount" >&2; exit 1; }
-  args=(-n "1x$THREADS" "$FDU -s -j $THREADS $MNT")
+  args=(-n "1x$THREADS" "$FDU ${WHAT[*]} -j $THREADS $MNT")
   for n in 1 2 4; do
-    args+=(-n "mpi-${n}x$((THREADS / n))" "$MPI -n $n $FDU --mpi -s -j $((THREADS / n)) $MNT")
+    args+=(-n "mpi-${n}x$((THREADS / n))" "$MPI -n $n $FDU --mpi ${WHAT[*]} -j $((THREADS / n)) $MNT")
   done
-  echo "== ${delay}ms" >&2
+  echo "== ${TAG}${delay}ms" >&2
   hyperfine -N --output=null -r "$RUNS" --prepare "$DROP" \
-    --export-json "$OUT/${delay}ms.json" "${args[@]}" > "$OUT/${delay}ms.txt" 2>&1
+    --export-json "$OUT/${TAG}${delay}ms.json" "${args[@]}" > "$OUT/${TAG}${delay}ms.txt" 2>&1
   for n in 2 4; do
     sh -c 'echo 3 > /proc/sys/vm/drop_caches'; du -s "$BENCH/mixed-20k" > /dev/null
-    $MPI -n "$n" "$FDU" --mpi -s -j $((THREADS / n)) --stats "$MNT" > /dev/null 2> "$OUT/${delay}ms-stats-$n.txt"
+    $MPI -n "$n" "$FDU" --mpi "${WHAT[@]}" -j $((THREADS / n)) --stats "$MNT" > /dev/null 2> "$OUT/${TAG}${delay}ms-stats-$n.txt"
   done
   unmount
 done
 
-python3 - "$OUT" > "$OUT/results.md" <<'PY'
+REPORT=$OUT/results.md
+[ -z "$TAG" ] || REPORT=$OUT/export.md
+python3 - "$OUT" "$TAG" > "$REPORT" <<'PY'
 import json, os, sys
-out = sys.argv[1]
-print("# `fdu --mpi` against one process, the same threads in all\n")
+out, tag = sys.argv[1], sys.argv[2]
+what = "`-o FILE` (an ncdu export)" if tag else "`-s`"
+print(f"# `fdu --mpi` against one process, the same threads in all: {what}\n")
 print("```\n" + open(os.path.join(out, "machine.txt")).read().rstrip() + "\n```\n")
 print("Medians of one hyperfine run per delay, caches dropped before each run;")
 print("`NxT` is N ranks of T threads each.\n")
 for delay in (1, 5):
-    p = os.path.join(out, f"{delay}ms.json")
+    p = os.path.join(out, f"{tag}{delay}ms.json")
     if not os.path.exists(p):
         continue
     res = [(r["command"], r["median"]) for r in json.load(open(p))["results"]]
@@ -87,9 +95,9 @@ for delay in (1, 5):
         print(f"| {name} | {med:.3f} | {med / base:.2f} |")
     print()
     for n in (2, 4):
-        s = os.path.join(out, f"{delay}ms-stats-{n}.txt")
+        s = os.path.join(out, f"{tag}{delay}ms-stats-{n}.txt")
         if os.path.exists(s):
             lines = [l for l in open(s) if l.startswith("rank ")]
             print(f"{n} ranks, balance (--stats):\n\n```\n" + "".join(lines) + "```\n")
 PY
-cat "$OUT/results.md"
+cat "$REPORT"
