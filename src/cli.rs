@@ -1074,9 +1074,11 @@ fn checkpoint_options(
     }))
 }
 
-/// `--mpi`, or a usage error: a scan spread over MPI ranks prints du's
-/// lines, `--json`, `--format` and `--top`; the rest are not spread yet
-/// (README, "Many nodes").
+/// `--mpi`, or a usage error: a scan spread over MPI ranks prints what
+/// one process prints (du's lines, `--json`, `--format`, `--top`, `-o`,
+/// `--compare`, with `--progress` and `--files0-from`); `-L`, `-f`,
+/// `--dups`, `--checkpoint` and `--resume` are not spread yet (README,
+/// "Many nodes").
 fn mpi_options(m: &ArgMatches, follow: bool) -> Result<(), String> {
     if !cfg!(feature = "mpi") {
         return Err(

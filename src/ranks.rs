@@ -27,7 +27,8 @@
 //! * **Tasks cross as paths.** A task handed to another rank is a
 //!   directory's chain of names from its argument (each rank opens it
 //!   from there, relative to the same working directory), its level and
-//!   its node; a batch of a huge directory's names crosses the same way
+//!   the visitor's state for it as bytes (du's count: its node; `-o`:
+//!   its directory id); a batch of a huge directory's names crosses the same way
 //!   and is stat'ed where it lands, so one directory of millions of
 //!   entries is shared by every rank.
 //! * **Nodes are global.** Rank `r`'s workers number their tables from
@@ -86,13 +87,24 @@ const DATA: mpi::Tag = 3;
 /// Bytes of an export's part per message.
 const CHUNK: usize = 4 << 20;
 
+/// [`CHUNK`], or the test hook's FDU_TEST_MPI_CHUNK bytes (tests/mpi.rs:
+/// a part crosses in many messages).
+fn chunk() -> usize {
+    std::env::var("FDU_TEST_MPI_CHUNK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(CHUNK)
+}
+
 /// One rank's share in the walk.
 struct Ranks {
     rank: usize,
     size: usize,
     state: Mutex<State>,
-    /// `--progress`: this rank's counts (its walk's slots, then, on rank
-    /// 0, one for the other ranks'), and how many slots are its walk's.
+    /// `--progress`: this rank's counts (its walk's slots, then one that
+    /// rank 0 fills with the other ranks' counts), and how many slots are
+    /// its walk's.
     progress: Option<(Arc<Counters<SCAN_FIELDS>>, usize)>,
 }
 
@@ -558,6 +570,17 @@ fn job(
     config: &Config,
     started: Instant,
 ) -> ExitStatus {
+    // Node and directory ids number every rank's workers apart.
+    if ranks.size * (MAX_WORKERS + 1) > NodeId::TABLES {
+        if ranks.rank == 0 {
+            diag::report(&format!(
+                "--mpi: at most {} ranks, not {}",
+                NodeId::TABLES / (MAX_WORKERS + 1),
+                ranks.size
+            ));
+        }
+        return ExitStatus::Usage;
+    }
     let listed;
     let mut list_status = ExitStatus::Ok;
     let config = match &config.files0_from {
@@ -983,6 +1006,7 @@ fn export_job(
         let mut out = ToRank {
             world,
             buf: Vec::new(),
+            chunk: chunk(),
         };
         if let Err(e) = stitch.send_data(&mut out) {
             diag::report(&format!(
@@ -1048,11 +1072,12 @@ fn export_job(
     status
 }
 
-/// Bytes to rank 0, in messages of up to [`CHUNK`] bytes, ended by an
-/// empty one.
+/// Bytes to rank 0, in messages of up to `chunk` bytes ([`CHUNK`]),
+/// ended by an empty one.
 struct ToRank<'w> {
     world: &'w SimpleCommunicator,
     buf: Vec<u8>,
+    chunk: usize,
 }
 
 impl ToRank<'_> {
@@ -1076,9 +1101,9 @@ impl ToRank<'_> {
 
 impl Write for ToRank<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        let n = bytes.len().min(CHUNK - self.buf.len());
+        let n = bytes.len().min(self.chunk - self.buf.len());
         self.buf.extend_from_slice(&bytes[..n]);
-        if self.buf.len() == CHUNK {
+        if self.buf.len() == self.chunk {
             self.send();
         }
         Ok(n)

@@ -63,8 +63,9 @@ pub trait Port {
     /// Take up to `most` queued tasks out of this walk, for another
     /// process (the shallowest first: the largest pieces of work).
     fn give(&mut self, most: usize) -> Vec<Handoff>;
-    /// Walk tasks another process gave. False if the state of some
-    /// could not be read (those are dropped: the walk is incomplete).
+    /// Walk tasks another process gave. False if some could not be
+    /// taken (a state the visitor cannot read, an empty chain, a name
+    /// with a NUL): those are dropped, and the walk is incomplete.
     fn take(&mut self, tasks: Vec<Handoff>) -> bool;
 }
 

