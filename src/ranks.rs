@@ -106,6 +106,8 @@ struct Ranks {
     /// rank 0 fills with the other ranks' counts), and how many slots are
     /// its walk's.
     progress: Option<(Arc<Counters<SCAN_FIELDS>>, usize)>,
+    /// The first rank whose backend did not start, for the last walk.
+    first_failed: Mutex<Option<usize>>,
 }
 
 /// Numbers each rank gives every wave: tasks pending, replies with tasks
@@ -180,6 +182,19 @@ impl Spread for Ranks {
             std::process::exit(ExitStatus::Partial as i32);
         }
         claims.into_iter().map(|(id, _)| id).collect()
+    }
+
+    fn started(&self, here: bool) -> bool {
+        // A test hook: FDU_TEST_RANK_NO_BACKEND=R makes rank R's backend
+        // fail to start (tests/mpi.rs: every rank stops, none waits).
+        let here = here
+            && !std::env::var("FDU_TEST_RANK_NO_BACKEND")
+                .is_ok_and(|r| r.trim() == self.rank.to_string());
+        let mut all = vec![0u64; self.size];
+        Ranks::world().all_gather_into(&u64::from(here), &mut all[..]);
+        let first = all.iter().position(|&ok| ok == 0);
+        *self.first_failed.lock().unwrap_or_else(|p| p.into_inner()) = first;
+        first.is_none()
     }
 
     fn exchange(&self, port: &mut dyn Port) -> bool {
@@ -551,6 +566,7 @@ pub fn run(config: &Config, started: Instant) -> ExitStatus {
             ..State::default()
         }),
         progress: None,
+        first_failed: Mutex::new(None),
     };
     let status = job(&world, ranks, config, started);
     // Every rank exits with the job's status.
@@ -689,8 +705,10 @@ fn walk_here<'a, V: Visitor>(
     let ran = match ran {
         Ok(ran) => ran,
         Err(failed) => {
-            // The same on every rank (the same options): one says it.
-            if ranks.rank == 0 {
+            // Said once: by the first rank that could not start (often
+            // all of them, with the same options).
+            let first = *ranks.first_failed.lock().unwrap_or_else(|p| p.into_inner());
+            if first == Some(ranks.rank) {
                 crate::scan::report_failure(failed.clone());
             }
             return Err(match failed {

@@ -236,36 +236,27 @@ impl Scan {
 
     /// Pick the backend, run `job` on it.
     fn dispatch<J: OnBackend>(&self, job: J) -> Result<Ran<J::Output>, ScanFailed> {
-        let kind = self.backend.resolve().map_err(ScanFailed::Unavailable)?;
-        let (ran, ring, (result, outcome)) = match kind {
+        let ready = self.ready();
+        if !job.started(ready.is_ok()) {
+            return Err(ready.err().unwrap_or_else(|| {
+                ScanFailed::CannotStart(
+                    "the backend could not start in every process of this scan".into(),
+                )
+            }));
+        }
+        let (ran, ring, (result, outcome)) = match ready? {
             #[cfg(target_os = "linux")]
-            BackendKind::Uring => match UringBackend::new(self.uring) {
-                Ok(ring) => {
-                    let describe = ring.describe();
-                    (BackendKind::Uring, Some(describe), job.on(&ring))
-                }
-                Err(e) if self.backend == BackendChoice::Uring => {
-                    return Err(ScanFailed::CannotStart(format!(
-                        "cannot use the uring backend: io_uring_setup failed: {e}"
-                    )));
-                }
-                Err(_) => (
-                    BackendKind::Linux,
-                    None,
-                    job.on(&fdu_platform::linux::LinuxBackend::default()),
-                ),
-            },
+            Ready::Uring(ring) => {
+                let describe = ring.describe();
+                (BackendKind::Uring, Some(describe), job.on(&*ring))
+            }
             #[cfg(target_os = "linux")]
-            BackendKind::Linux => (
+            Ready::Linux => (
                 BackendKind::Linux,
                 None,
                 job.on(&fdu_platform::linux::LinuxBackend::default()),
             ),
-            #[cfg(not(target_os = "linux"))]
-            BackendKind::Linux | BackendKind::Uring => {
-                unreachable!("BackendChoice::resolve never picks a Linux backend here")
-            }
-            BackendKind::Std => (
+            Ready::Std => (
                 BackendKind::Std,
                 None,
                 job.on(&fdu_platform::stdfs::StdBackend),
@@ -278,6 +269,39 @@ impl Scan {
             ring,
         })
     }
+
+    /// The backend to walk with, made.
+    fn ready(&self) -> Result<Ready, ScanFailed> {
+        let kind = self.backend.resolve().map_err(ScanFailed::Unavailable)?;
+        Ok(match kind {
+            #[cfg(target_os = "linux")]
+            BackendKind::Uring => match UringBackend::new(self.uring) {
+                Ok(ring) => Ready::Uring(Box::new(ring)),
+                Err(e) if self.backend == BackendChoice::Uring => {
+                    return Err(ScanFailed::CannotStart(format!(
+                        "cannot use the uring backend: io_uring_setup failed: {e}"
+                    )));
+                }
+                Err(_) => Ready::Linux,
+            },
+            #[cfg(target_os = "linux")]
+            BackendKind::Linux => Ready::Linux,
+            #[cfg(not(target_os = "linux"))]
+            BackendKind::Linux | BackendKind::Uring => {
+                unreachable!("BackendChoice::resolve never picks a Linux backend here")
+            }
+            BackendKind::Std => Ready::Std,
+        })
+    }
+}
+
+/// A backend made, ready to walk.
+enum Ready {
+    #[cfg(target_os = "linux")]
+    Uring(Box<UringBackend>),
+    #[cfg(target_os = "linux")]
+    Linux,
+    Std,
 }
 
 /// What runs once the backend is known.
@@ -285,6 +309,13 @@ trait OnBackend {
     /// What the visitor makes of the walk.
     type Output;
     fn on<B: Backend>(self, backend: &B) -> (Self::Output, ScanOutcome);
+
+    /// Whether the walk may go on, `here` telling whether this process's
+    /// backend started (a walk shared with others goes on only if every
+    /// process's did).
+    fn started(&self, here: bool) -> bool {
+        here
+    }
 }
 
 /// One run of [`Scan::run_with`] or [`Scan::run_shared`], waiting for
@@ -311,6 +342,13 @@ impl<'a, V: Visitor, M: FnOnce(&'a ScanOptions, &Args) -> V> OnBackend for Job<'
             self.spread,
         );
         (visitor.finish(workers), outcome)
+    }
+
+    fn started(&self, here: bool) -> bool {
+        match self.spread {
+            Some(spread) => spread.started(here),
+            None => here,
+        }
     }
 }
 

@@ -90,4 +90,9 @@ pub trait Spread: Sync {
     /// through a bind mount) was walked twice: the spread must end the
     /// job rather than return.
     fn share_claims(&self, mine: Vec<(u64, u64)>) -> Vec<(u64, u64)>;
+
+    /// Before the walk, once: whether this process's backend started
+    /// (`here`); true only if every process's did, so that a process that
+    /// cannot walk never leaves the others waiting for it.
+    fn started(&self, here: bool) -> bool;
 }

@@ -531,6 +531,32 @@ fn unreadable_entries_are_reported_once_and_fail_every_rank() {
     chmod(&tree.p("t/sub3"), 0o755);
 }
 
+/// A rank whose backend cannot start (the test hook) stops every rank
+/// before the walk: one message, exit 1, nothing printed, no rank left
+/// waiting (the launcher is given a minute).
+#[test]
+fn a_backend_that_starts_on_some_ranks_only_stops_them_all() {
+    let tree = basic();
+    for (n, fails) in [(2, "1"), (4, "0"), (4, "2")] {
+        for opts in [&["-s", "t"][..], &["-o", "-", "t"]] {
+            let mut argv = oss(&["timeout", "60"]);
+            argv.extend(launcher(n));
+            argv.extend(oss(&["-x", "FDU_TEST_RANK_NO_BACKEND"]));
+            argv.push(fdu_bin().into_os_string());
+            argv.push("--mpi".into());
+            argv.extend(oss(opts));
+            let mut env = mpi_env();
+            env.push(("FDU_TEST_RANK_NO_BACKEND".into(), fails.into()));
+            let run = run_argv(&argv, tree.cwd(), &env);
+            assert_eq!(run.code, 1, "{n} ranks, rank {fails}: {}", run.cmd);
+            assert!(run.stdout.is_empty(), "{n} ranks, rank {fails}");
+            let said = ours(&run.stderr);
+            assert_eq!(said.len(), 1, "{n} ranks, rank {fails}: {said:?}");
+            assert!(String::from_utf8_lossy(&said[0]).contains("backend could not start"));
+        }
+    }
+}
+
 #[test]
 fn a_rank_that_dies_fails_the_job_and_nothing_is_printed() {
     let tree = wide(20_000);
