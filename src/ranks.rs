@@ -190,9 +190,7 @@ impl Spread for Ranks {
         let here = here
             && !std::env::var("FDU_TEST_RANK_NO_BACKEND")
                 .is_ok_and(|r| r.trim() == self.rank.to_string());
-        let mut all = vec![0u64; self.size];
-        Ranks::world().all_gather_into(&u64::from(here), &mut all[..]);
-        let first = all.iter().position(|&ok| ok == 0);
+        let first = first_failing(&Ranks::world(), here);
         *self.first_failed.lock().unwrap_or_else(|p| p.into_inner()) = first;
         first.is_none()
     }
@@ -312,6 +310,13 @@ fn all_gather(world: &SimpleCommunicator, mine: &[u64], all: &mut [u64]) {
             std::thread::sleep(std::time::Duration::from_micros(200));
         }
     });
+}
+
+/// Whether every rank is `ok`: the first that is not, if any.
+fn first_failing(world: &SimpleCommunicator, ok: bool) -> Option<usize> {
+    let mut all = vec![0u64; world.size() as usize];
+    world.all_gather_into(&u64::from(ok), &mut all[..]);
+    all.iter().position(|&ok| ok == 0)
 }
 
 /// Every rank's `mine`, in rank order.
@@ -943,9 +948,8 @@ fn compare_job(
         }
     }
     world.process_at_rank(0).broadcast_into(&mut scanned[..]);
-    let mut sides = Vec::with_capacity(2);
-    for (scan, source) in scanned.into_iter().zip([old, new]) {
-        let side = if scan != 0 {
+    let sides = [(scanned[0], old), (scanned[1], new)].map(|(scan, source)| {
+        if scan != 0 {
             let one = Config {
                 paths: vec![source.to_vec()],
                 ..config.clone()
@@ -961,20 +965,18 @@ fn compare_job(
             crate::compare::read(config, source, meter).map(Some)
         } else {
             Ok(None)
-        };
-        sides.push(side);
-    }
+        }
+    });
     meter.finish();
-    let mut sides = sides.into_iter();
-    match (sides.next(), sides.next()) {
-        (Some(Ok(None)), _) | (_, Some(Ok(None))) => ExitStatus::Ok,
-        (Some(old), Some(new)) => {
+    // Rank 0 has both sides (or why not); the others have none to print.
+    match sides {
+        [Ok(None), _] | [_, Ok(None)] => ExitStatus::Ok,
+        [old, new] => {
             let some = |side: Result<Option<Side>, ExitStatus>| {
                 side.and_then(|s| s.ok_or(ExitStatus::Partial))
             };
             crate::output::compare::conclude(config, some(old), some(new))
         }
-        _ => ExitStatus::Partial,
     }
 }
 
@@ -989,7 +991,7 @@ fn export_job(
     meter: &Meter,
     started: Instant,
 ) -> ExitStatus {
-    let (rank, size) = (ranks.rank, ranks.size);
+    let rank = ranks.rank;
     // Rank 0 makes FILE's temporary file, every rank its spill file (rank
     // 0 beside FILE, the others in their temporary directory): all of
     // them, or the job stops here.
@@ -1002,9 +1004,8 @@ fn export_job(
         None if rank != 0 => ncdu::spill_in(export.extended, &std::env::temp_dir()),
         None => None,
     };
-    let mut ready = vec![0u64; size];
-    world.all_gather_into(&u64::from(visitor.is_some()), &mut ready[..]);
-    let (Some(visitor), false) = (visitor, ready.contains(&0)) else {
+    let failed = first_failing(world, visitor.is_some());
+    let (Some(visitor), None) = (visitor, failed) else {
         return ExitStatus::Partial;
     };
     let scan = Scan::from_config(config).errors(meter.errors());
