@@ -26,14 +26,22 @@
 //!   CPUs have time left and each doubling completes [`UP_GAIN`] more
 //!   requests per second; half while this scan keeps the CPUs busy and
 //!   half of them complete at least 97% as much (down to one per CPU).
-//!   When others keep the CPUs busy, the ramp ends at once. A step that lost is undone and
-//!   ends the ramp, as is a doubling that gained less than [`RAMP_KEEP`];
-//!   one that gained less than [`UP_GAIN`] is kept and ends it; one
-//!   whose window left workers idle is undone and taken again later (up
-//!   to [`RAMP_IDLE`] times). A storage
-//!   whose best count is 8 times the start is reached
+//!   When others keep the CPUs busy, the ramp ends at once. A halving
+//!   that lost is undone and ends the ramp; one whose window left
+//!   workers idle is undone and taken again later (up to [`RAMP_IDLE`]
+//!   times). A storage whose best count is 8 times the start is reached
 //!   in three short windows, not three probes each followed by a window
 //!   back at the old count.
+//! * **Turn.** A doubling that did not complete [`UP_GAIN`] more turns
+//!   the ramp, once: half the count before it is tried against the
+//!   better of the two, and halvings go on while each completes as much
+//!   (within 3%, or within [`DOWN_NOISE`] when the doubling lost more
+//!   than that: the storage is past its best count, as a server whose
+//!   threads contend serves fewer requests the more ask). The first
+//!   halving that loses ends the ramp at the count before it, or at the
+//!   doubled count if that gained [`RAMP_KEEP`]. A storage whose best
+//!   count is a quarter of the start is reached in about four short
+//!   windows.
 //! * **Probe.** Between windows it tries twice or half the workers for one
 //!   window (after a short settling time), then the old count for one
 //!   more, and judges the trial against the mean of the windows on either
@@ -41,9 +49,12 @@
 //!   Twice the workers are kept only if they complete [`UP_GAIN`] more
 //!   requests per second, or twice ([`NOISE_TIMES`]) what the rate moves
 //!   by itself between windows at the same count, if more (on a noisy
-//!   storage a lucky window is no reason to double); half of them unless they complete 3% fewer
-//!   ([`DOWN_GAIN`]): fewer workers for the same throughput leave CPU to
-//!   whoever else needs it.
+//!   storage a lucky window is no reason to double); half of them unless
+//!   they complete 3% fewer ([`DOWN_GAIN`]), or fewer by more than the
+//!   rate's noise (up to [`DOWN_NOISE`]): fewer workers for the same
+//!   throughput leave CPU to whoever else needs it. The noise is a moving
+//!   mean of how far `ln(rate / previous rate)` strays from its own
+//!   moving mean, so a walk that gets steadily faster is not noisy.
 //! * **Which way first.** When the machine's CPUs are saturated (at least
 //!   [`SATURATED`] busy over the window) by this scan (at least [`OWN`] of
 //!   the busy time), nothing is tried: the workers are the CPUs' work.
@@ -51,9 +62,11 @@
 //!   are tried first: each one takes CPU time from them. Otherwise more,
 //!   as workers are waiting for the storage.
 //! * **Back off.** A probe that did not pay is not tried again in that
-//!   direction for 2, 4, ... up to [`MAX_BACKOFF`] windows, so a settled
-//!   scan spends a few percent of its time probing. A kept probe is
-//!   followed at once by the next one the same way.
+//!   direction for 2, 4, ... up to [`MAX_BACKOFF`] windows, and for at
+//!   least its loss over [`PROBE_BUDGET`] windows (a trial that lost 40%
+//!   waits 20), so a settled scan spends a few percent of its time
+//!   probing. A kept probe is followed at once by the next one the same
+//!   way.
 //! * **Start over.** When throughput moves to half or twice what it was
 //!   where the count was last settled (the end of the ramp, a kept probe;
 //!   the walk left a cached subtree for a cold one, or the other
@@ -65,6 +78,10 @@
 //!   workers or more had nothing to do (a narrow part of the tree, the
 //!   output holding directories back) says nothing of the count: it
 //!   neither starts a probe nor judges one (a probe is undone).
+//! * **Not the old count's requests.** After the count drops, no window
+//!   opens while workers past it still finish a task (up to
+//!   [`MAX_WINDOW`]): a piece of a stat batch is 32 requests, 160 ms at
+//!   5 ms each, and a window would credit them to the new count.
 //!
 //! The numbers behind the constants are in README ("Concurrency").
 
@@ -170,6 +187,9 @@ pub const NOISE_WEIGHT: f64 = 0.25;
 /// Half the workers are kept when they complete this share more requests
 /// per second (negative: unless they complete that share fewer).
 pub const DOWN_GAIN: f64 = -0.03;
+/// Half the workers are kept when they complete fewer requests by no more
+/// than the rate's own noise between windows, up to this share.
+pub const DOWN_NOISE: f64 = 0.10;
 /// A machine this busy (share of all CPUs' time) has no CPU left for more
 /// workers: fewer are tried first.
 pub const SATURATED: f64 = 0.90;
@@ -179,6 +199,10 @@ pub const OWN: f64 = 0.75;
 /// The longest wait, in windows, before a direction that did not pay is
 /// tried again.
 pub const MAX_BACKOFF: u32 = 32;
+/// The share of a settled scan's time that the throughput lost in trials
+/// may cost: a trial that lost a share `l` is not tried again that way
+/// for `l / PROBE_BUDGET` windows (up to [`MAX_BACKOFF`]).
+pub const PROBE_BUDGET: f64 = 0.02;
 /// Windows of the ramp last at least this long ...
 pub const RAMP_WINDOW: Duration = Duration::from_millis(20);
 /// ... and hold at least this many requests.
@@ -305,6 +329,8 @@ pub struct Controller {
     max: usize,
     permits: usize,
     settle_until: Duration,
+    /// When the count last changed.
+    changed: Duration,
     window: Option<Window>,
     probe: Option<Probe>,
     /// Requests per second of the last window at the current count.
@@ -316,14 +342,22 @@ pub struct Controller {
     down: Direction,
     /// The last window that was not a trial: its count and rate.
     last: Option<(usize, f64)>,
-    /// How much the rate moves between windows at the same count (a
-    /// moving mean of `|ln(rate / previous rate)|`), and its samples.
+    /// How much the rate moves between windows at the same count, apart
+    /// from its drift: a moving mean of `|x - drift|`, where `x` is
+    /// `ln(rate / previous rate)` and `drift` a moving mean of `x` (a walk
+    /// that gets faster all the time is not noisy); and its samples.
     noise: f64,
+    drift: f64,
     samples: u32,
     /// Whether the ramp runs, and its last step: the count before it and
     /// the rate there.
     ramping: bool,
     step: Option<(usize, f64)>,
+    /// Whether this ramp turned down: its doubling did not pay, so
+    /// halvings are tried while they complete as much, or at most this
+    /// share less (more when the doubling lost).
+    turned: bool,
+    tolerance: f64,
     /// Steps of this ramp undone because the workers were idle.
     ramp_idle: u32,
     /// One worker per CPU: where a ramp down stops.
@@ -344,6 +378,7 @@ impl Controller {
             max,
             permits: start,
             settle_until: SETTLE,
+            changed: Duration::ZERO,
             window: None,
             probe: None,
             rate: None,
@@ -352,9 +387,12 @@ impl Controller {
             down: Direction::fresh(0),
             last: None,
             noise: 0.0,
+            drift: 0.0,
             samples: 0,
             ramping: true,
             step: None,
+            turned: false,
+            tolerance: -DOWN_GAIN,
             ramp_idle: 0,
             floor: cpus().clamp(min, max),
             history: History {
@@ -380,17 +418,24 @@ impl Controller {
 
     /// One wake-up of the main thread, `now` after the controller started:
     /// `requests` completed so far (a running total), `idle` workers
-    /// waiting for work right now; `cpu` reads the CPU times (called at
-    /// window boundaries only). Returns the new permit count when it
-    /// changes.
+    /// waiting for work right now, `draining` workers past the permits
+    /// still finishing a task; `cpu` reads the CPU times (called at window
+    /// boundaries only). Returns the new permit count when it changes.
     pub fn tick(
         &mut self,
         now: Duration,
         requests: u64,
         idle: usize,
+        draining: usize,
         cpu: impl FnOnce() -> CpuTimes,
     ) -> Option<usize> {
         if self.min == self.max || now < self.settle_until {
+            return None;
+        }
+        if self.window.is_none() && draining > 0 && now < self.changed + MAX_WINDOW {
+            // Fewer workers: those past the count still complete the
+            // old count's requests (a piece of a stat batch takes 32 of
+            // them), which a window would credit to the new count.
             return None;
         }
         let Some(window) = &mut self.window else {
@@ -456,11 +501,13 @@ impl Controller {
             let around = (probe.before + rate) / 2.0;
             self.last = Some((probe.from, rate));
             let up = probe.to > probe.from;
-            // More workers must beat the noise too.
+            // More workers must beat the noise too; fewer may lose up to
+            // the noise (within DOWN_NOISE): a difference the storage's
+            // own noise hides is no reason to keep more workers.
             let gain = if up {
                 UP_GAIN.max(NOISE_TIMES * self.noise)
             } else {
-                DOWN_GAIN
+                DOWN_GAIN.min(-self.noise.min(DOWN_NOISE))
             };
             let paid = trial >= around * (1.0 + gain);
             let (way, other) = if up {
@@ -469,7 +516,12 @@ impl Controller {
                 (&mut self.down, &mut self.up)
             };
             if !paid {
-                way.wait = way.backoff;
+                // The trial cost what it lost, for a window: waiting at
+                // least that loss over PROBE_BUDGET windows keeps what
+                // probes this way cost under that share of the scan.
+                let loss = (1.0 - trial / around).max(0.0);
+                let pay_back = (loss / PROBE_BUDGET).ceil().min(f64::from(MAX_BACKOFF)) as u32;
+                way.wait = way.backoff.max(pay_back);
                 way.backoff = (way.backoff * 2).min(MAX_BACKOFF);
                 self.rate = Some(rate);
                 let why = Why::Undone {
@@ -572,29 +624,50 @@ impl Controller {
             };
         }
         match self.step.take() {
-            Some((from, before)) if from < self.permits => {
-                // Twice the workers: on while they complete UP_GAIN more
-                // and leave CPU unused; kept if they complete RAMP_KEEP
-                // more, else undone.
-                if rate < before * (1.0 + RAMP_KEEP) {
-                    return self.ramped(now, from, before);
+            // Twice the workers: on while they complete UP_GAIN more and
+            // leave CPU unused. Otherwise kept if they complete RAMP_KEEP
+            // more, else undone; but first, once a ramp, half of `from`
+            // is tried against the better of the two (a storage that
+            // serves fewer requests the more ask, or a first window held
+            // back by the walk's start).
+            Some((from, before))
+                if from < self.permits && (rate < before * (1.0 + UP_GAIN) || saturated) =>
+            {
+                let best = if rate >= before * (1.0 + RAMP_KEEP) {
+                    (self.permits, rate)
+                } else {
+                    (from, before)
+                };
+                let half = (from / 2).max(self.min);
+                if self.turned || half == from {
+                    return self.ramped(now, best.0, best.1);
                 }
-                if rate < before * (1.0 + UP_GAIN) || saturated {
-                    return self.ramped(now, self.permits, rate);
+                self.turned = true;
+                // Twice the workers completed clearly fewer: the storage
+                // is past its best count, and a halving that loses less
+                // than the noise may be the way down to it.
+                if rate < before * (1.0 - DOWN_NOISE) {
+                    self.tolerance = DOWN_NOISE;
                 }
+                self.step = Some((best.0, before.max(rate)));
+                return self.set(now, half, Why::Ramp { rate });
             }
             // Half the workers: on while the scan still keeps the CPUs
-            // busy and half of them complete as much.
+            // busy (or the ramp turned) and half of them complete as much
+            // (within the tolerance).
             Some((from, before))
-                if from > self.permits && (!own || rate < before * (1.0 + DOWN_GAIN)) =>
+                if from > self.permits
+                    && (!(own || self.turned) || rate < before * (1.0 - self.tolerance)) =>
             {
                 return self.ramped(now, from, before);
             }
             _ => {}
         }
-        let to = if own {
-            // More workers than the CPUs need.
-            (self.permits / 2).max(self.floor)
+        let to = if own || self.turned {
+            // More workers than the CPUs need, or than the storage
+            // serves best.
+            let floor = if own { self.floor } else { self.min };
+            (self.permits / 2).max(floor)
         } else if saturated {
             // Others hold the CPUs (a local file server): whether fewer
             // workers leave it more is for the probes, which judge each
@@ -617,6 +690,8 @@ impl Controller {
         self.down = Direction::fresh(0);
         self.ramping = true;
         self.step = None;
+        self.turned = false;
+        self.tolerance = -DOWN_GAIN;
         self.ramp_idle = 0;
         self.rate = Some(rate);
         self.base = Some(rate);
@@ -628,6 +703,8 @@ impl Controller {
     fn ramped(&mut self, now: Duration, to: usize, rate: f64) -> Option<usize> {
         self.ramping = false;
         self.step = None;
+        self.turned = false;
+        self.tolerance = -DOWN_GAIN;
         self.rate = Some(rate);
         self.base = Some(rate);
         self.last = Some((to, rate));
@@ -640,12 +717,18 @@ impl Controller {
     /// rate moves by itself.
     fn observe_noise(&mut self, a: f64, b: f64) {
         if a > 0.0 && b > 0.0 {
-            // One odd window moves the mean only so far.
-            let moved = (b / a).ln().abs().min(NOISE_CAP);
-            self.noise = match self.samples {
-                0 => moved,
-                _ => self.noise + NOISE_WEIGHT * (moved - self.noise),
-            };
+            // One odd window moves the means only so far.
+            let x = (b / a).ln().clamp(-NOISE_CAP, NOISE_CAP);
+            if self.samples == 0 {
+                // One sample cannot tell noise from drift: noise, to be
+                // safe.
+                self.noise = x.abs();
+                self.drift = x;
+            } else {
+                let moved = (x - self.drift).abs();
+                self.noise += NOISE_WEIGHT * (moved - self.noise);
+                self.drift += NOISE_WEIGHT * (x - self.drift);
+            }
             self.samples += 1;
         }
     }
@@ -653,6 +736,7 @@ impl Controller {
     fn set(&mut self, now: Duration, to: usize, why: Why) -> Option<usize> {
         let from = self.permits;
         self.permits = to;
+        self.changed = now;
         self.settle_until = now + SETTLE;
         self.window = None;
         self.record(now, from, to, why);
@@ -728,7 +812,7 @@ mod tests {
                 machine_busy: Some(Duration::from_secs_f64(busy)),
                 machine_total: Some(Duration::from_secs_f64(total)),
             };
-            c.tick(now, done as u64, 0, || cpu);
+            c.tick(now, done as u64, 0, 0, || cpu);
         }
         (done, c)
     }
@@ -791,6 +875,36 @@ mod tests {
             .count();
         assert!(ramp >= 3, "{h:?}");
         assert!(c.permits() >= 128, "{h:?}");
+    }
+
+    #[test]
+    fn a_server_that_serves_fewer_the_more_ask_gets_fewer_early() {
+        // A FUSE server whose threads contend past 8 requests in flight:
+        // 16 workers, the start, complete a fifth less than 4 or 8.
+        let model = Model {
+            rate: |n| match n {
+                n if n < 4.0 => 6500.0,
+                n if n <= 8.0 => 10000.0,
+                _ => 8000.0,
+            },
+            busy: |_| 0.7,
+            own: 0.1,
+        };
+        let (done, c) = run(&model, 16, 2.5, 0.10);
+        let h = c.history();
+        // The ramp turns down and ends within its first windows ...
+        let ramped = h
+            .changes
+            .iter()
+            .find(|ch| matches!(ch.why, Why::Ramped { .. }))
+            .expect("the ramp ends");
+        assert!(
+            ramped.at <= Duration::from_millis(300) && ramped.to <= 8,
+            "{h:?}"
+        );
+        // ... and the trials below the best count cost a few percent.
+        let best = 10000.0 * 2.5;
+        assert!(done > 0.95 * best, "{done} of {best}: {h:?}");
     }
 
     #[test]
@@ -858,7 +972,7 @@ mod tests {
                 machine_busy: Some(Duration::from_secs_f64(busy)),
                 machine_total: Some(now),
             };
-            c.tick(now, done as u64, 0, || cpu);
+            c.tick(now, done as u64, 0, 0, || cpu);
             if now == Duration::from_secs(2) {
                 assert!(c.permits() <= 8, "{:?}", c.history());
             }
@@ -890,7 +1004,7 @@ mod tests {
                 machine_busy: Some(Duration::from_secs_f64(busy)),
                 machine_total: Some(now),
             };
-            c.tick(now, done as u64, 0, || cpu);
+            c.tick(now, done as u64, 0, 0, || cpu);
             low = low.min(c.permits());
         }
         let kept_down = c
@@ -914,17 +1028,62 @@ mod tests {
         for i in 1..400u64 {
             done += 50;
             let cpu = CpuTimes::default();
-            assert_eq!(c.tick(Duration::from_millis(5 * i), done, 8, || cpu), None);
+            assert_eq!(
+                c.tick(Duration::from_millis(5 * i), done, 8, 0, || cpu),
+                None
+            );
         }
         assert!(c.history().windows > 10);
         let mut fixed = Controller::new(Workers::Fixed(8));
         for i in 1..400u64 {
             assert_eq!(
-                fixed.tick(Duration::from_millis(5 * i), i * 100, 0, CpuTimes::default),
+                fixed.tick(
+                    Duration::from_millis(5 * i),
+                    i * 100,
+                    0,
+                    0,
+                    CpuTimes::default
+                ),
                 None
             );
         }
         assert_eq!(fixed.history().windows, 0);
+    }
+
+    #[test]
+    fn no_window_opens_while_parked_workers_finish_their_tasks() {
+        let mut c = Controller::new(Workers::Auto {
+            start: 16,
+            min: 2,
+            max: 256,
+        });
+        // The CPUs busy with this scan: the ramp halves the count.
+        let cpus = cpus() as f64;
+        let cpu = |ms: u64| CpuTimes {
+            process: Duration::from_millis(ms).mul_f64(cpus),
+            machine_busy: Some(Duration::from_millis(ms)),
+            machine_total: Some(Duration::from_millis(ms)),
+        };
+        let mut ms = 0;
+        while c.permits() == 16 {
+            ms += 5;
+            assert!(ms < 1000, "{:?}", c.history());
+            c.tick(Duration::from_millis(ms), ms * 100, 0, 0, || cpu(ms));
+        }
+        let windows = c.history().windows;
+        // Eight workers past the count still run their tasks: no window
+        // opens (so none closes) for as long as they do, up to MAX_WINDOW.
+        let changed = ms;
+        while ms < changed + 300 {
+            ms += 5;
+            c.tick(Duration::from_millis(ms), ms * 100, 0, 8, || cpu(ms));
+        }
+        assert_eq!(c.history().windows, windows, "{:?}", c.history());
+        while ms < changed + 500 {
+            ms += 5;
+            c.tick(Duration::from_millis(ms), ms * 100, 0, 8, || cpu(ms));
+        }
+        assert!(c.history().windows > windows, "{:?}", c.history());
     }
 
     #[test]

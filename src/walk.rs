@@ -513,11 +513,15 @@ struct Shared<'s, B: Backend, V: Visitor> {
     fresh: Mutex<Vec<(u64, u64)>>,
 }
 
-/// A worker's count of completed requests (stats, opens, listings), on a
-/// cache line of its own: the worker stores, the controller reads.
+/// A worker's count of completed requests (stats, opens, listings) and
+/// whether it runs a task, on a cache line of its own: the worker stores,
+/// the controller reads.
 #[derive(Default)]
 #[repr(align(128))]
-struct Meter(AtomicU64);
+struct Meter {
+    done: AtomicU64,
+    busy: AtomicBool,
+}
 
 /// A task of a walk with visitor `V`.
 type WalkTask<'s, B, V> = Task<B, Dir<'s, V>>;
@@ -658,13 +662,21 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
             let spawned = self.spawned.load(Ordering::Acquire);
             let requests = self.meters[..spawned]
                 .iter()
-                .map(|m| m.0.load(Ordering::Relaxed))
+                .map(|m| m.done.load(Ordering::Relaxed))
                 .sum();
             let idle = self.sleep.sleepers.load(Ordering::Relaxed);
+            // Workers past the permits still finishing a task: their
+            // requests are the old count's.
+            let permits = self.permits.load(Ordering::Relaxed).min(spawned);
+            let draining = self.meters[permits..spawned]
+                .iter()
+                .filter(|m| m.busy.load(Ordering::Relaxed))
+                .count();
             let changed = controller.lock().unwrap_or_else(|p| p.into_inner()).tick(
                 self.started.elapsed(),
                 requests,
                 idle,
+                draining,
                 CpuTimes::now,
             );
             if let Some(permits) = changed {
@@ -1058,9 +1070,12 @@ impl<'s, B: Backend, V: Visitor> Worker<'_, 's, B, V> {
     /// (its directories are closed as the task goes).
     fn run_task(&mut self, task: Task<B, Dir<'s, V>>) {
         let shared = self.ctx.shared;
+        let meter = &shared.meters[self.ctx.index];
+        meter.busy.store(true, Ordering::Relaxed);
         if !shared.visitor.cancelled() {
             self.execute(task);
         }
+        meter.busy.store(false, Ordering::Relaxed);
         if let Some((list, step)) = &shared.cycle {
             let k = step.fetch_add(1, Ordering::Relaxed) + 1;
             let n = list[k % list.len()].min(shared.spawned.load(Ordering::Acquire));
@@ -1214,7 +1229,7 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
     fn completed(&mut self, n: u64) {
         self.done += n;
         self.shared.meters[self.index]
-            .0
+            .done
             .store(self.done, Ordering::Relaxed);
     }
 
