@@ -358,6 +358,8 @@ pub struct Controller {
     /// share less (more when the doubling lost).
     turned: bool,
     tolerance: f64,
+    /// Whether the storage changed since the start (a ramp ran again).
+    restarted: bool,
     /// Steps of this ramp undone because the workers were idle.
     ramp_idle: u32,
     /// One worker per CPU: where a ramp down stops.
@@ -393,6 +395,7 @@ impl Controller {
             step: None,
             turned: false,
             tolerance: -DOWN_GAIN,
+            restarted: false,
             ramp_idle: 0,
             floor: cpus().clamp(min, max),
             history: History {
@@ -625,22 +628,21 @@ impl Controller {
         }
         match self.step.take() {
             // Twice the workers: on while they complete UP_GAIN more and
-            // leave CPU unused. Otherwise kept if they complete RAMP_KEEP
-            // more, else undone; but first, once a ramp, half of `from`
-            // is tried against the better of the two (a storage that
-            // serves fewer requests the more ask, or a first window held
-            // back by the walk's start).
+            // leave CPU unused; kept if they complete RAMP_KEEP more.
+            // Else undone, and in the scan's first ramp, once, half of
+            // `from` is tried (a storage that serves fewer requests the
+            // more ask). A ramp after a change of storage does not turn:
+            // the rate falls while the walk enters a slower part, and a
+            // doubling looks lost.
             Some((from, before))
                 if from < self.permits && (rate < before * (1.0 + UP_GAIN) || saturated) =>
             {
-                let best = if rate >= before * (1.0 + RAMP_KEEP) {
-                    (self.permits, rate)
-                } else {
-                    (from, before)
-                };
+                if rate >= before * (1.0 + RAMP_KEEP) {
+                    return self.ramped(now, self.permits, rate);
+                }
                 let half = (from / 2).max(self.min);
-                if self.turned || half == from {
-                    return self.ramped(now, best.0, best.1);
+                if self.turned || self.restarted || half == from {
+                    return self.ramped(now, from, before);
                 }
                 self.turned = true;
                 // Twice the workers completed clearly fewer: the storage
@@ -649,7 +651,7 @@ impl Controller {
                 if rate < before * (1.0 - DOWN_NOISE) {
                     self.tolerance = DOWN_NOISE;
                 }
-                self.step = Some((best.0, before.max(rate)));
+                self.step = Some((from, before.max(rate)));
                 return self.set(now, half, Why::Ramp { rate });
             }
             // Half the workers: on while the scan still keeps the CPUs
@@ -689,6 +691,7 @@ impl Controller {
         self.up = Direction::fresh(0);
         self.down = Direction::fresh(0);
         self.ramping = true;
+        self.restarted = true;
         self.step = None;
         self.turned = false;
         self.tolerance = -DOWN_GAIN;
