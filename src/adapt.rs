@@ -32,16 +32,18 @@
 //!   times). A storage whose best count is 8 times the start is reached
 //!   in three short windows, not three probes each followed by a window
 //!   back at the old count.
-//! * **Turn.** A doubling that did not complete [`UP_GAIN`] more turns
-//!   the ramp, once: half the count before it is tried against the
-//!   better of the two, and halvings go on while each completes as much
+//! * **Turn.** A doubling that gained less than [`RAMP_KEEP`] is undone
+//!   and, in the scan's first ramp, turns it down, once: half the count
+//!   before it is tried, and halvings go on while each completes as much
 //!   (within 3%, or within [`DOWN_NOISE`] when the doubling lost more
 //!   than that: the storage is past its best count, as a server whose
 //!   threads contend serves fewer requests the more ask). The first
-//!   halving that loses ends the ramp at the count before it, or at the
-//!   doubled count if that gained [`RAMP_KEEP`]. A storage whose best
-//!   count is a quarter of the start is reached in about four short
-//!   windows.
+//!   halving that loses ends the ramp at the count before it. A storage
+//!   whose best count is a quarter of the start is reached in about four
+//!   short windows. A ramp after a change of storage does not turn: the
+//!   rate falls while the walk enters the slower part, and a doubling
+//!   looks lost. One that gained less than [`UP_GAIN`] is kept and ends
+//!   the ramp.
 //! * **Probe.** Between windows it tries twice or half the workers for one
 //!   window (after a short settling time), then the old count for one
 //!   more, and judges the trial against the mean of the windows on either
