@@ -355,11 +355,10 @@ pub struct Controller {
     /// the rate there.
     ramping: bool,
     step: Option<(usize, f64)>,
-    /// Whether this ramp turned down: its doubling did not pay, so
-    /// halvings are tried while they complete as much, or at most this
-    /// share less (more when the doubling lost).
-    turned: bool,
-    tolerance: f64,
+    /// Set when this ramp turned down (its doubling did not pay): halvings
+    /// are tried while they complete as much, or at most this share less
+    /// (more when the doubling lost).
+    turned: Option<f64>,
     /// Whether the storage changed since the start (a ramp ran again).
     restarted: bool,
     /// Steps of this ramp undone because the workers were idle.
@@ -395,8 +394,7 @@ impl Controller {
             samples: 0,
             ramping: true,
             step: None,
-            turned: false,
-            tolerance: -DOWN_GAIN,
+            turned: None,
             restarted: false,
             ramp_idle: 0,
             floor: cpus().clamp(min, max),
@@ -643,16 +641,17 @@ impl Controller {
                     return self.ramped(now, self.permits, rate);
                 }
                 let half = (from / 2).max(self.min);
-                if self.turned || self.restarted || half == from {
+                if self.turned.is_some() || self.restarted || half == from {
                     return self.ramped(now, from, before);
                 }
-                self.turned = true;
                 // Twice the workers completed clearly fewer: the storage
                 // is past its best count, and a halving that loses less
                 // than the noise may be the way down to it.
-                if rate < before * (1.0 - DOWN_NOISE) {
-                    self.tolerance = DOWN_NOISE;
-                }
+                self.turned = Some(if rate < before * (1.0 - DOWN_NOISE) {
+                    DOWN_NOISE
+                } else {
+                    -DOWN_GAIN
+                });
                 self.step = Some((from, before.max(rate)));
                 return self.set(now, half, Why::Ramp { rate });
             }
@@ -661,13 +660,14 @@ impl Controller {
             // (within the tolerance).
             Some((from, before))
                 if from > self.permits
-                    && (!(own || self.turned) || rate < before * (1.0 - self.tolerance)) =>
+                    && (!(own || self.turned.is_some())
+                        || rate < before * (1.0 - self.turned.unwrap_or(-DOWN_GAIN))) =>
             {
                 return self.ramped(now, from, before);
             }
             _ => {}
         }
-        let to = if own || self.turned {
+        let to = if own || self.turned.is_some() {
             // More workers than the CPUs need, or than the storage
             // serves best.
             let floor = if own { self.floor } else { self.min };
@@ -695,8 +695,7 @@ impl Controller {
         self.ramping = true;
         self.restarted = true;
         self.step = None;
-        self.turned = false;
-        self.tolerance = -DOWN_GAIN;
+        self.turned = None;
         self.ramp_idle = 0;
         self.rate = Some(rate);
         self.base = Some(rate);
@@ -708,8 +707,7 @@ impl Controller {
     fn ramped(&mut self, now: Duration, to: usize, rate: f64) -> Option<usize> {
         self.ramping = false;
         self.step = None;
-        self.turned = false;
-        self.tolerance = -DOWN_GAIN;
+        self.turned = None;
         self.rate = Some(rate);
         self.base = Some(rate);
         self.last = Some((to, rate));
