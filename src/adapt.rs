@@ -213,6 +213,15 @@ pub const RAMP_REQUESTS: u64 = 64;
 /// undone (one that completes more, but less than [`UP_GAIN`] more, is
 /// kept and ends the ramp).
 pub const RAMP_KEEP: f64 = 0.03;
+/// Windows of the ramp last at least this many round trips of a request
+/// (workers at work over requests completed per second: Little's law) ...
+pub const RAMP_TRIPS: f64 = 12.0;
+/// ... and the others this many: at 5 ms a request, a 20 ms window is
+/// four round trips, and whether a doubling paid is in the noise.
+pub const WINDOW_TRIPS: f64 = 20.0;
+/// After a change, the walk runs at least this many round trips before a
+/// window opens.
+pub const SETTLE_TRIPS: f64 = 2.0;
 /// Steps of a ramp undone because the workers were idle, before it ends
 /// (a tree too narrow to say anything leaves the count to the probes).
 pub const RAMP_IDLE: u32 = 3;
@@ -337,6 +346,9 @@ pub struct Controller {
     probe: Option<Probe>,
     /// Requests per second of the last window at the current count.
     rate: Option<f64>,
+    /// How long a request takes, from the last window: the workers at
+    /// work over the requests they completed per second.
+    trip: Duration,
     /// The rate where the count was last settled (the ramp's end, a kept
     /// probe): a rate half or twice it is another storage.
     base: Option<f64>,
@@ -361,6 +373,9 @@ pub struct Controller {
     turned: Option<f64>,
     /// Whether the storage changed since the start (a ramp ran again).
     restarted: bool,
+    /// Whether a doubling of this ramp paid: half its count is known to
+    /// complete less, and a doubling that does not pay does not turn.
+    climbed: bool,
     /// Steps of this ramp undone because the workers were idle.
     ramp_idle: u32,
     /// One worker per CPU: where a ramp down stops.
@@ -385,6 +400,7 @@ impl Controller {
             window: None,
             probe: None,
             rate: None,
+            trip: Duration::ZERO,
             base: None,
             up: Direction::fresh(0),
             down: Direction::fresh(0),
@@ -396,6 +412,7 @@ impl Controller {
             step: None,
             turned: None,
             restarted: false,
+            climbed: false,
             ramp_idle: 0,
             floor: cpus().clamp(min, max),
             history: History {
@@ -456,9 +473,15 @@ impl Controller {
         let wall = now.saturating_sub(window.start);
         let done = requests.saturating_sub(window.requests);
         let (least, requests) = if self.ramping {
-            (RAMP_WINDOW, RAMP_REQUESTS)
+            (
+                RAMP_WINDOW.max(self.trip.mul_f64(RAMP_TRIPS)),
+                RAMP_REQUESTS,
+            )
         } else {
-            (MIN_WINDOW, MIN_REQUESTS)
+            (
+                MIN_WINDOW.max(self.trip.mul_f64(WINDOW_TRIPS)),
+                MIN_REQUESTS,
+            )
         };
         if wall < least || (done < requests && wall < MAX_WINDOW) {
             return None;
@@ -467,6 +490,10 @@ impl Controller {
         let used = cpu().since(&window.cpu, wall);
         let rate = done as f64 / wall.as_secs_f64();
         let idle = window.idle as f64 / f64::from(window.ticks.max(1));
+        if done > 0 {
+            let busy = (self.permits as f64 - idle).max(1.0);
+            self.trip = Duration::from_secs_f64(busy / rate).min(MAX_WINDOW);
+        }
         self.history.windows += 1;
         self.decide(now, rate, idle, used)
     }
@@ -489,7 +516,7 @@ impl Controller {
                 let back = self.set(now, probe.from, Why::Back);
                 // What the trial's extra workers had in flight drains
                 // first (at a few milliseconds a request, that is felt).
-                self.settle_until = now + SETTLE_BACK;
+                self.settle_until = now + SETTLE_BACK.max(self.trip.mul_f64(SETTLE_TRIPS));
                 return back;
             };
             let base = self.base.unwrap_or(probe.before);
@@ -506,9 +533,13 @@ impl Controller {
             let up = probe.to > probe.from;
             // More workers must beat the noise too; fewer may lose up to
             // the noise (within DOWN_NOISE): a difference the storage's
-            // own noise hides is no reason to keep more workers.
+            // own noise hides is no reason to keep more workers. A noise
+            // of one or two samples may be drift: it raises the bar up,
+            // not the tolerance down.
             let gain = if up {
                 UP_GAIN.max(NOISE_TIMES * self.noise)
+            } else if self.samples < 3 {
+                DOWN_GAIN
             } else {
                 DOWN_GAIN.min(-self.noise.min(DOWN_NOISE))
             };
@@ -612,6 +643,12 @@ impl Controller {
     /// A window of the ramp is over: judge its last step, take the next
     /// one or end the ramp.
     fn ramp(&mut self, now: Duration, rate: f64, starved: bool, used: CpuUse) -> Option<usize> {
+        if self.history.windows == 1 {
+            // The walk's first window holds its start (workers finding
+            // their first tasks, the narrow top of the tree): a doubling
+            // judged against it looks paid.
+            return None;
+        }
         let (saturated, own) = load(used);
         if starved {
             // Idle workers say nothing of the count (the walk is still
@@ -626,7 +663,8 @@ impl Controller {
                 None => None,
             };
         }
-        match self.step.take() {
+        let step = self.step.take();
+        match step {
             // Twice the workers: on while they complete UP_GAIN more and
             // leave CPU unused; kept if they complete RAMP_KEEP more.
             // Else undone, and in the scan's first ramp, once, half of
@@ -641,7 +679,7 @@ impl Controller {
                     return self.ramped(now, self.permits, rate);
                 }
                 let half = (from / 2).max(self.min);
-                if self.turned.is_some() || self.restarted || half == from {
+                if self.turned.is_some() || self.restarted || self.climbed || half == from {
                     return self.ramped(now, from, before);
                 }
                 // Twice the workers completed clearly fewer: the storage
@@ -665,6 +703,8 @@ impl Controller {
             {
                 return self.ramped(now, from, before);
             }
+            // A doubling that paid: half of it is no way down.
+            Some((from, _)) if from < self.permits => self.climbed = true,
             _ => {}
         }
         let to = if own || self.turned.is_some() {
@@ -694,6 +734,7 @@ impl Controller {
         self.down = Direction::fresh(0);
         self.ramping = true;
         self.restarted = true;
+        self.climbed = false;
         self.step = None;
         self.turned = None;
         self.ramp_idle = 0;
@@ -740,7 +781,7 @@ impl Controller {
         let from = self.permits;
         self.permits = to;
         self.changed = now;
-        self.settle_until = now + SETTLE;
+        self.settle_until = now + SETTLE.max(self.trip.mul_f64(SETTLE_TRIPS));
         self.window = None;
         self.record(now, from, to, why);
         (from != to).then_some(to)
@@ -869,7 +910,7 @@ mod tests {
             busy: |n| (n * 0.001).min(1.0),
             own: 1.0,
         };
-        let (_, c) = run(&model, 16, 0.4, 0.05);
+        let (_, c) = run(&model, 16, 0.6, 0.05);
         let h = c.history();
         let ramp = h
             .changes
@@ -877,6 +918,38 @@ mod tests {
             .filter(|ch| matches!(ch.why, Why::Ramp { .. }))
             .count();
         assert!(ramp >= 3, "{h:?}");
+        assert!(c.permits() >= 128, "{h:?}");
+        // 256 completes no more than 128: the ramp ends there, without
+        // trying 64, which the ramp went through.
+        assert!(
+            !h.changes
+                .iter()
+                .any(|ch| ch.to < ch.from && matches!(ch.why, Why::Ramp { .. })),
+            "{h:?}"
+        );
+    }
+
+    #[test]
+    fn windows_last_a_few_round_trips_of_a_slow_storage() {
+        // 20 ms a request, a server that takes 256 in flight: 16 workers
+        // complete 800 requests per second, and a ramp window of 20 ms
+        // would hold one round trip.
+        let model = Model {
+            rate: |n| n.min(256.0) / 0.020,
+            busy: |n| (n * 0.001).min(1.0),
+            own: 1.0,
+        };
+        let (_, c) = run(&model, 16, 4.0, 0.05);
+        let h = c.history();
+        // The first window has no round trip to go by.
+        let mut at = h.changes[0].at;
+        for ch in &h.changes[1..] {
+            // Each step waits out the window before it: ten round trips
+            // of 20 ms or more.
+            let trips = (ch.at - at).as_secs_f64() / 0.020;
+            assert!(trips >= 10.0, "{trips} trips: {h:?}");
+            at = ch.at;
+        }
         assert!(c.permits() >= 128, "{h:?}");
     }
 
