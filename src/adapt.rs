@@ -222,6 +222,14 @@ pub const WINDOW_TRIPS: f64 = 20.0;
 /// After a change, the walk runs at least this many round trips before a
 /// window opens.
 pub const SETTLE_TRIPS: f64 = 2.0;
+/// How often the controller looks for workers that wait on a slower
+/// storage than the others' (see [`Controller::running`]).
+pub const SLOW_SPAN: Duration = Duration::from_millis(50);
+/// A worker is slow when its requests take this many times as long as the
+/// other workers' (the lower median of those not slow).
+pub const SLOW_TIMES: f64 = 4.0;
+/// At most this many slow workers per permit run beyond the count.
+pub const SLOW_MOST: usize = 3;
 /// Steps of a ramp undone because the workers were idle, before it ends
 /// (a tree too narrow to say anything leaves the count to the probes).
 pub const RAMP_IDLE: u32 = 3;
@@ -294,6 +302,9 @@ pub struct History {
     pub windows: u64,
     /// Every change, in order.
     pub changes: Vec<Change>,
+    /// The most workers that ran beyond the count at once, in place of
+    /// workers waiting on a slower storage than the others'.
+    pub beyond: usize,
 }
 
 /// One window being measured.
@@ -380,6 +391,10 @@ pub struct Controller {
     ramp_idle: u32,
     /// One worker per CPU: where a ramp down stops.
     floor: usize,
+    /// When the workers' requests were last counted, and each worker's
+    /// count then, whether it ran a task, and whether it is slow.
+    slow_at: Duration,
+    seen: Vec<(u64, bool, bool)>,
     history: History,
 }
 
@@ -415,6 +430,8 @@ impl Controller {
             climbed: false,
             ramp_idle: 0,
             floor: cpus().clamp(min, max),
+            slow_at: Duration::ZERO,
+            seen: Vec::new(),
             history: History {
                 start,
                 low: start,
@@ -422,6 +439,7 @@ impl Controller {
                 end: start,
                 windows: 0,
                 changes: Vec::new(),
+                beyond: 0,
             },
         }
     }
@@ -434,6 +452,76 @@ impl Controller {
     /// What the controller did so far.
     pub fn history(&self) -> &History {
         &self.history
+    }
+
+    /// How many workers may run: the permits, and in place of each worker
+    /// among them that waits on a storage much slower than the others'
+    /// one more (up to [`SLOW_MOST`] per permit). `workers` gives each
+    /// spawned worker's completed requests (a running total) and whether
+    /// it runs a task now.
+    ///
+    /// A tree whose top is local and one subtree behind a round trip of
+    /// milliseconds has two storages at once: the count that suits the
+    /// fast part (a few workers) leaves the slow subtree to the one or two
+    /// workers that entered it, and the whole walk waits for them at the
+    /// end, or the fast part waits behind them when they are all there.
+    /// So, every [`SLOW_SPAN`], a worker that ran a task all along and
+    /// whose requests took more than [`SLOW_TIMES`] as long as the other
+    /// workers' is slow, and does not hold a permit until the next span: the fast part keeps the count the
+    /// controller chose, the slow one gets workers as they enter it.
+    pub fn running(&mut self, now: Duration, workers: impl Iterator<Item = (u64, bool)>) -> usize {
+        if self.min == self.max {
+            return self.permits;
+        }
+        let span = now.saturating_sub(self.slow_at);
+        if span >= SLOW_SPAN {
+            // How long each worker's requests took over the span: those
+            // that ran a task all along (a worker that completed none
+            // took at least the span).
+            let mut took = Vec::with_capacity(self.seen.len());
+            for (i, (done, busy)) in workers.enumerate() {
+                if i == self.seen.len() {
+                    self.seen.push((done, false, false));
+                }
+                let (before, was_busy, slow) = self.seen[i];
+                let n = done.saturating_sub(before);
+                let t = (busy && was_busy).then(|| span.as_secs_f64() / n.max(1) as f64);
+                took.push((t, slow));
+                self.seen[i] = (done, busy, false);
+            }
+            // What the others' requests take: the lower median of those
+            // that were not slow (slow ones would raise it, and a worker
+            // sent to a slower storage with them would not count).
+            let mut fast: Vec<f64> = took
+                .iter()
+                .filter_map(|&(t, slow)| t.filter(|_| !slow))
+                .collect();
+            fast.sort_by(f64::total_cmp);
+            if let Some(&median) = fast.get(fast.len().saturating_sub(1) / 2) {
+                for (w, (t, _)) in self.seen.iter_mut().zip(&took) {
+                    w.2 = t.is_some_and(|t| t > median * SLOW_TIMES);
+                }
+            }
+            self.slow_at = now;
+        }
+        let (mut run, mut fast, mut slow) = (0, 0, 0);
+        while fast < self.permits && run < self.max {
+            let is_slow = self.seen.get(run).is_some_and(|w| w.2);
+            if is_slow && slow < self.permits * SLOW_MOST {
+                slow += 1;
+            } else {
+                fast += 1;
+            }
+            run += 1;
+        }
+        self.history.beyond = self.history.beyond.max(slow);
+        run
+    }
+
+    /// Whether worker `i` was slow at the last look (see
+    /// [`Controller::running`]).
+    pub fn is_slow(&self, i: usize) -> bool {
+        self.seen.get(i).is_some_and(|w| w.2)
     }
 
     /// One wake-up of the main thread, `now` after the controller started:
@@ -1160,6 +1248,73 @@ mod tests {
             c.tick(Duration::from_millis(ms), ms * 100, 0, 8, || cpu(ms));
         }
         assert!(c.history().windows > windows, "{:?}", c.history());
+    }
+
+    /// A controller at 4 permits that measured one window of `rate`
+    /// requests per second, and the time then.
+    fn measured(rate: u64) -> (Controller, Duration) {
+        let mut c = Controller::new(Workers::Auto {
+            start: 4,
+            min: 2,
+            max: 256,
+        });
+        let mut ms = 0;
+        while c.history().windows == 0 {
+            ms += 5;
+            c.tick(
+                Duration::from_millis(ms),
+                ms * rate / 1000,
+                0,
+                0,
+                CpuTimes::default,
+            );
+        }
+        assert_eq!(c.permits(), 4);
+        (c, Duration::from_millis(ms))
+    }
+
+    #[test]
+    fn workers_waiting_on_a_slower_storage_do_not_hold_a_permit() {
+        // 10,000 requests a second from 4 workers: 0.4 ms a request. One
+        // worker completes a request every 5 ms (a subtree behind a round
+        // trip), the others one every 0.4 ms.
+        let (mut c, mut now) = measured(10_000);
+        let mut done = [0u64; 4];
+        let mut running = 0;
+        for _ in 0..4 {
+            now += SLOW_SPAN;
+            done[0] += 10;
+            for d in &mut done[1..] {
+                *d += 125;
+            }
+            running = c.running(now, done.iter().map(|&d| (d, true)));
+        }
+        assert_eq!(running, 5, "{:?}", c.seen);
+        assert!(c.is_slow(0) && !c.is_slow(1), "{:?}", c.seen);
+        assert_eq!(c.history().beyond, 1);
+        // A worker between tasks, or one that just started, is not slow.
+        now += SLOW_SPAN;
+        let idle = [(done[0], false), (done[1] + 125, true)];
+        assert_eq!(c.running(now, idle.into_iter()), 4);
+        // Every worker as slow as the others: the storage is slow, not
+        // one part of it (1 request per 5 ms each, 800 a second).
+        let (mut c, mut now) = measured(800);
+        let mut done = [0u64; 4];
+        for _ in 0..4 {
+            now += SLOW_SPAN;
+            for d in &mut done {
+                *d += 10;
+            }
+            running = c.running(now, done.iter().map(|&d| (d, true)));
+        }
+        assert_eq!(running, 4, "{:?}", c.seen);
+        // A fixed count never moves.
+        let mut fixed = Controller::new(Workers::Fixed(4));
+        let stuck = [(0, true); 4];
+        for ms in 1..10 {
+            let now = SLOW_SPAN * ms;
+            assert_eq!(fixed.running(now, stuck.into_iter()), 4);
+        }
     }
 
     #[test]

@@ -490,6 +490,8 @@ struct Shared<'s, B: Backend, V: Visitor> {
     gate: (Mutex<()>, Condvar),
     /// Requests each worker completed, for the controller.
     meters: Box<[Meter]>,
+    /// Workers the controller found slow (their meters say which).
+    slow: AtomicUsize,
     /// `-j auto`'s controller, run by the main thread while it waits.
     controller: Option<Mutex<Controller>>,
     /// The test hook's counts and step (see `FDU_TEST_PERMITS` in [`walk`]).
@@ -521,6 +523,9 @@ struct Shared<'s, B: Backend, V: Visitor> {
 struct Meter {
     done: AtomicU64,
     busy: AtomicBool,
+    /// Set by the controller: this worker waits on a slower storage than
+    /// the others' (see [`Controller::running`]); thieves look here first.
+    slow: AtomicBool,
 }
 
 /// A task of a walk with visitor `V`.
@@ -672,16 +677,31 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
                 .iter()
                 .filter(|m| m.busy.load(Ordering::Relaxed))
                 .count();
-            let changed = controller.lock().unwrap_or_else(|p| p.into_inner()).tick(
-                self.started.elapsed(),
-                requests,
-                idle,
-                draining,
-                CpuTimes::now,
+            let now = self.started.elapsed();
+            let mut controller = controller.lock().unwrap_or_else(|p| p.into_inner());
+            controller.tick(now, requests, idle, draining, CpuTimes::now);
+            // The count, and one more in place of each worker waiting on
+            // a slower storage than the others'.
+            let running = controller.running(
+                now,
+                self.meters[..spawned].iter().map(|m| {
+                    (
+                        m.done.load(Ordering::Relaxed),
+                        m.busy.load(Ordering::Relaxed),
+                    )
+                }),
             );
-            if let Some(permits) = changed {
-                grow(permits);
-                self.set_permits(permits);
+            let mut slow = 0;
+            for (i, meter) in self.meters[..spawned].iter().enumerate() {
+                let is_slow = controller.is_slow(i);
+                slow += usize::from(is_slow);
+                meter.slow.store(is_slow, Ordering::Relaxed);
+            }
+            self.slow.store(slow, Ordering::Relaxed);
+            drop(controller);
+            if running != self.permits.load(Ordering::Relaxed) {
+                grow(running);
+                self.set_permits(running);
             }
         }
         if ordered {
@@ -1262,6 +1282,27 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
                 Steal::Empty => {}
             }
             let spawned = shared.spawned.load(Ordering::Acquire);
+            if shared.slow.load(Ordering::Relaxed) > 0 {
+                // The tasks of a worker that waits on a slow storage are
+                // the ones whose requests most need others in flight
+                // beside its own: they are taken first.
+                for victim in (0..spawned).filter(|&v| v != self.index) {
+                    if !shared.meters[victim].slow.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    let Some(thief) = shared.stealers[victim].get() else {
+                        continue;
+                    };
+                    match thief.steal(may_take) {
+                        Steal::Success(task) => {
+                            self.stats.steals += 1;
+                            return Some(task);
+                        }
+                        Steal::Retry => retry = true,
+                        Steal::Empty => {}
+                    }
+                }
+            }
             let mut k = 0;
             while let Some(victim) = self.victim(k, spawned) {
                 k += 1;
@@ -1811,6 +1852,7 @@ pub fn walk_shared<'s, B: Backend, V: Visitor>(
         permits: AtomicUsize::new(workers.start()),
         gate: (Mutex::new(()), Condvar::new()),
         meters: (0..most).map(|_| Meter::default()).collect(),
+        slow: AtomicUsize::new(0),
         controller: (workers.adaptive() && cycle.is_none())
             .then(|| Mutex::new(Controller::new(workers))),
         cycle: cycle.map(|list| (list, AtomicUsize::new(0))),

@@ -140,6 +140,12 @@ fn concurrency(h: &History) -> String {
         "workers      auto: started with {}, ran {} to {}, ended with {}; {} windows measured, {} ramp steps, {} probes kept, {} undone\n",
         h.start, h.low, h.high, h.end, h.windows, ramp, kept, undone
     );
+    if h.beyond > 0 {
+        text.push_str(&format!(
+            "             up to {} more ran in place of workers waiting on a slower storage than the others'\n",
+            h.beyond
+        ));
+    }
     // Each verdict: the probe it judged, and the rates around and during
     // its trial.
     let mut tried = None;
