@@ -18,11 +18,16 @@
 //! each wake-up it hands the controller the count of requests the workers
 //! have completed (stats, opens, listings) and how many workers are idle.
 //! The controller measures throughput over *windows* (at least
-//! [`MIN_WINDOW`] and [`MIN_REQUESTS`] requests) and climbs:
+//! [`MIN_WINDOW`], [`MIN_REQUESTS`] requests and [`WINDOW_TRIPS`] round
+//! trips of a request: the workers at work over the requests they
+//! complete per second, by Little's law, from the window before) and
+//! climbs:
 //!
 //! * **Ramp.** From the start, and again whenever the rate moves by half
 //!   or more, it takes bigger steps over shorter windows (at least
-//!   [`RAMP_WINDOW`] and [`RAMP_REQUESTS`]): twice the workers while the
+//!   [`RAMP_WINDOW`], [`RAMP_REQUESTS`] and [`RAMP_TRIPS`] round trips:
+//!   at 5 ms a request, a 20 ms window is four, and whether a doubling
+//!   paid is lost in the noise): twice the workers while the
 //!   CPUs have time left and each doubling completes [`UP_GAIN`] more
 //!   requests per second; half while this scan keeps the CPUs busy and
 //!   half of them complete at least 97% as much (down to one per CPU).
@@ -33,7 +38,8 @@
 //!   in three short windows, not three probes each followed by a window
 //!   back at the old count.
 //! * **Turn.** A doubling that gained less than [`RAMP_KEEP`] is undone
-//!   and, in the scan's first ramp, turns it down, once: half the count
+//!   and, in the scan's first ramp, unless a doubling of it paid (half
+//!   the count is then known to complete less), turns it down, once: half the count
 //!   before it is tried, and halvings go on while each completes as much
 //!   (within 3%, or within [`DOWN_NOISE`] when the doubling lost more
 //!   than that: the storage is past its best count, as a server whose
@@ -56,7 +62,9 @@
 //!   rate's noise (up to [`DOWN_NOISE`]): fewer workers for the same
 //!   throughput leave CPU to whoever else needs it. The noise is a moving
 //!   mean of how far `ln(rate / previous rate)` strays from its own
-//!   moving mean, so a walk that gets steadily faster is not noisy.
+//!   moving mean, so a walk that gets steadily faster is not noisy; until
+//!   it has three samples, it may be drift, and half the workers are
+//!   held to 3%.
 //! * **Which way first.** When the machine's CPUs are saturated (at least
 //!   [`SATURATED`] busy over the window) by this scan (at least [`OWN`] of
 //!   the busy time), nothing is tried: the workers are the CPUs' work.
@@ -75,7 +83,8 @@
 //!   way), or between a probe's trial and the window after it, the
 //!   back-off is forgotten and the ramp runs again.
 //! * **Not from the start.** The first window (the walk spreading out
-//!   from its argument) only measures.
+//!   from its argument) only measures: the ramp's first doubling is
+//!   judged against the second.
 //! * **Not the workers' fault.** A window in which a quarter of the
 //!   workers or more had nothing to do (a narrow part of the tree, the
 //!   output holding directories back) says nothing of the count: it
@@ -84,6 +93,11 @@
 //!   opens while workers past it still finish a task (up to
 //!   [`MAX_WINDOW`]): a piece of a stat batch is 32 requests, 160 ms at
 //!   5 ms each, and a window would credit them to the new count.
+//! * **Slow workers.** A tree can hold two storages at once (a subtree
+//!   behind a round trip of milliseconds under a local top): every
+//!   [`SLOW_SPAN`], a worker whose requests took [`SLOW_TIMES`] as long
+//!   as the others' does not hold a permit, one more runs in its place,
+//!   and thieves take its tasks first (see [`Controller::running`]).
 //!
 //! The numbers behind the constants are in README ("Concurrency").
 
@@ -1261,13 +1275,8 @@ mod tests {
         let mut ms = 0;
         while c.history().windows == 0 {
             ms += 5;
-            c.tick(
-                Duration::from_millis(ms),
-                ms * rate / 1000,
-                0,
-                0,
-                CpuTimes::default,
-            );
+            let requests = ms * rate / 1000;
+            c.tick(Duration::from_millis(ms), requests, 0, 0, CpuTimes::default);
         }
         assert_eq!(c.permits(), 4);
         (c, Duration::from_millis(ms))
