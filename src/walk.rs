@@ -1282,30 +1282,31 @@ impl<'s, B: Backend, V: Visitor> Ctx<'_, 's, B, V> {
                 Steal::Empty => {}
             }
             let spawned = shared.spawned.load(Ordering::Acquire);
-            if shared.slow.load(Ordering::Relaxed) > 0 {
-                // The tasks of a worker that waits on a slow storage are
-                // the ones whose requests most need others in flight
-                // beside its own: they are taken first.
-                for victim in (0..spawned).filter(|&v| v != self.index) {
-                    if !shared.meters[victim].slow.load(Ordering::Relaxed) {
-                        continue;
-                    }
-                    let Some(thief) = shared.stealers[victim].get() else {
-                        continue;
-                    };
-                    match thief.steal(may_take) {
-                        Steal::Success(task) => {
-                            self.stats.steals += 1;
-                            return Some(task);
-                        }
-                        Steal::Retry => retry = true,
-                        Steal::Empty => {}
-                    }
-                }
-            }
+            // The tasks of a worker that waits on a slow storage are the
+            // ones whose requests most need others in flight beside its
+            // own: they are taken first, then the usual order's.
+            let mut slow = (shared.slow.load(Ordering::Relaxed) > 0).then_some(0);
             let mut k = 0;
-            while let Some(victim) = self.victim(k, spawned) {
-                k += 1;
+            loop {
+                let victim = match slow {
+                    Some(from) => {
+                        let next = (from..spawned).find(|&v| {
+                            v != self.index && shared.meters[v].slow.load(Ordering::Relaxed)
+                        });
+                        slow = next.map(|v| v + 1);
+                        match next {
+                            Some(v) => v,
+                            None => continue,
+                        }
+                    }
+                    None => match self.victim(k, spawned) {
+                        Some(v) => {
+                            k += 1;
+                            v
+                        }
+                        None => break,
+                    },
+                };
                 let Some(thief) = shared.stealers[victim].get() else {
                     continue;
                 };
