@@ -520,8 +520,7 @@ impl Controller {
         }
         let (mut run, mut fast, mut slow) = (0, 0, 0);
         while fast < self.permits && run < self.max {
-            let is_slow = self.seen.get(run).is_some_and(|w| w.2);
-            if is_slow && slow < self.permits * SLOW_MOST {
+            if self.is_slow(run) && slow < self.permits * SLOW_MOST {
                 slow += 1;
             } else {
                 fast += 1;
