@@ -286,6 +286,10 @@ pub enum Why {
         /// Requests per second of the last window of the ramp.
         rate: f64,
     },
+    /// The storage that was slow for some workers is now as slow for
+    /// the others: the count is the workers that ran (the permits and
+    /// those in place of slow ones), and the ramp starts from there.
+    Joined,
 }
 
 /// One change of the count.
@@ -405,11 +409,37 @@ pub struct Controller {
     ramp_idle: u32,
     /// One worker per CPU: where a ramp down stops.
     floor: usize,
-    /// When the workers' requests were last counted, and each worker's
-    /// count then, whether it ran a task, and whether it is slow.
+    /// When the workers' requests were last counted, and what was seen
+    /// of each worker then.
     slow_at: Duration,
-    seen: Vec<(u64, bool, bool)>,
+    seen: Vec<Seen>,
+    /// How long the others' requests took at the last look that had
+    /// busy workers that were not slow (the lower median), and how many
+    /// workers ran after it.
+    median: Option<f64>,
+    ran: usize,
     history: History,
+}
+
+/// What [`Controller::running`] last saw of one worker.
+#[derive(Clone, Copy, Debug, Default)]
+struct Seen {
+    /// Requests it had completed (a running total).
+    done: u64,
+    /// Whether it ran a task.
+    busy: bool,
+    /// Whether its requests took [`SLOW_TIMES`] as long as the others'.
+    slow: bool,
+}
+
+/// How many workers may run, from [`Controller::running`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Running {
+    /// The permits, and one more in place of each slow worker.
+    pub workers: usize,
+    /// Whether this call looked at the workers again: which are slow
+    /// ([`Controller::is_slow`]) may have changed.
+    pub looked: bool,
 }
 
 impl Controller {
@@ -446,6 +476,8 @@ impl Controller {
             floor: cpus().clamp(min, max),
             slow_at: Duration::ZERO,
             seen: Vec::new(),
+            median: None,
+            ran: start,
             history: History {
                 start,
                 low: start,
@@ -483,38 +515,60 @@ impl Controller {
     /// whose requests took more than [`SLOW_TIMES`] as long as the other
     /// workers' is slow, and does not hold a permit until the next span: the fast part keeps the count the
     /// controller chose, the slow one gets workers as they enter it.
-    pub fn running(&mut self, now: Duration, workers: impl Iterator<Item = (u64, bool)>) -> usize {
+    pub fn running(
+        &mut self,
+        now: Duration,
+        workers: impl Iterator<Item = (u64, bool)>,
+    ) -> Running {
         if self.min == self.max {
-            return self.permits;
+            return Running {
+                workers: self.permits,
+                looked: false,
+            };
         }
         let span = now.saturating_sub(self.slow_at);
-        if span >= SLOW_SPAN {
+        let looked = span >= SLOW_SPAN;
+        if looked {
             // How long each worker's requests took over the span: those
             // that ran a task all along (a worker that completed none
             // took at least the span).
             let mut took = Vec::with_capacity(self.seen.len());
             for (i, (done, busy)) in workers.enumerate() {
                 if i == self.seen.len() {
-                    self.seen.push((done, false, false));
+                    self.seen.push(Seen {
+                        done,
+                        ..Seen::default()
+                    });
                 }
-                let (before, was_busy, slow) = self.seen[i];
-                let n = done.saturating_sub(before);
-                let t = (busy && was_busy).then(|| span.as_secs_f64() / n.max(1) as f64);
-                took.push((t, slow));
-                self.seen[i] = (done, busy, false);
+                let was = &mut self.seen[i];
+                let n = done.saturating_sub(was.done);
+                took.push((busy && was.busy).then(|| span.as_secs_f64() / n.max(1) as f64));
+                (was.done, was.busy) = (done, busy);
             }
             // What the others' requests take: the lower median of those
             // that were not slow (slow ones would raise it, and a worker
             // sent to a slower storage with them would not count).
             let mut fast: Vec<f64> = took
                 .iter()
-                .filter_map(|&(t, slow)| t.filter(|_| !slow))
+                .zip(&self.seen)
+                .filter_map(|(&t, w)| t.filter(|_| !w.slow))
                 .collect();
             fast.sort_by(f64::total_cmp);
+            // With none of the others at work (they wait for tasks the
+            // slow ones hold), nothing says the slow ones got faster.
             if let Some(&median) = fast.get(fast.len().saturating_sub(1) / 2) {
-                for (w, (t, _)) in self.seen.iter_mut().zip(&took) {
-                    w.2 = t.is_some_and(|t| t > median * SLOW_TIMES);
+                let had_slow = self.seen.iter().any(|w| w.slow);
+                for (w, t) in self.seen.iter_mut().zip(&took) {
+                    w.slow = t.is_some_and(|t| t > median * SLOW_TIMES);
                 }
+                if had_slow && self.median.is_some_and(|m| median > m * SLOW_TIMES) {
+                    // The others are now as slow: the walk has left the
+                    // fast storage. Dropping to the permits would take
+                    // the workers that were in the slow part away from
+                    // it, and the ramp would climb back from there.
+                    self.joined(now);
+                }
+                self.median = Some(median);
             }
             self.slow_at = now;
         }
@@ -528,13 +582,17 @@ impl Controller {
             run += 1;
         }
         self.history.beyond = self.history.beyond.max(slow);
-        run
+        self.ran = run;
+        Running {
+            workers: run,
+            looked,
+        }
     }
 
     /// Whether worker `i` was slow at the last look (see
     /// [`Controller::running`]).
     pub fn is_slow(&self, i: usize) -> bool {
-        self.seen.get(i).is_some_and(|w| w.2)
+        self.seen.get(i).is_some_and(|w| w.slow)
     }
 
     /// One wake-up of the main thread, `now` after the controller started:
@@ -831,6 +889,13 @@ impl Controller {
 
     /// Another storage: forget the back-off and ramp again from `rate`.
     fn restart(&mut self, now: Duration, rate: f64, starved: bool, used: CpuUse) -> Option<usize> {
+        self.forget(Some(rate));
+        self.ramp(now, rate, starved, used)
+    }
+
+    /// Forget the back-off and the ramp's steps, with `rate` as the rate
+    /// the next ones are measured against (none: the next window's).
+    fn forget(&mut self, rate: Option<f64>) {
         self.up = Direction::fresh(0);
         self.down = Direction::fresh(0);
         self.ramping = true;
@@ -839,9 +904,8 @@ impl Controller {
         self.step = None;
         self.turned = None;
         self.ramp_idle = 0;
-        self.rate = Some(rate);
-        self.base = Some(rate);
-        self.ramp(now, rate, starved, used)
+        self.rate = rate;
+        self.base = rate;
     }
 
     /// The ramp is over at `to`, whose rate is `rate`: the probes take
@@ -856,6 +920,17 @@ impl Controller {
         self.up = Direction::fresh(2);
         self.down = Direction::fresh(2);
         self.set(now, to, Why::Ramped { rate })
+    }
+
+    /// The slow storage is now everyone's (see [`Controller::running`]):
+    /// the workers that ran become the count, and the ramp starts again
+    /// from it, as after any change of storage.
+    fn joined(&mut self, now: Duration) {
+        let to = self.ran.clamp(self.permits, self.max);
+        self.forget(None);
+        self.probe = None;
+        self.last = None;
+        self.set(now, to, Why::Joined);
     }
 
     /// Two windows at the same count, one after the other: how much the
@@ -1295,15 +1370,30 @@ mod tests {
             for d in &mut done[1..] {
                 *d += 125;
             }
-            running = c.running(now, done.iter().map(|&d| (d, true)));
+            running = c.running(now, done.iter().map(|&d| (d, true))).workers;
         }
         assert_eq!(running, 5, "{:?}", c.seen);
+        // Between two looks the slow workers stay as they were.
+        let between = c.running(now + SLOW_SPAN / 2, done.iter().map(|&d| (d, false)));
+        assert_eq!(
+            between,
+            Running {
+                workers: 5,
+                looked: false
+            }
+        );
         assert!(c.is_slow(0) && !c.is_slow(1), "{:?}", c.seen);
         assert_eq!(c.history().beyond, 1);
         // A worker between tasks, or one that just started, is not slow.
         now += SLOW_SPAN;
         let idle = [(done[0], false), (done[1] + 125, true)];
-        assert_eq!(c.running(now, idle.into_iter()), 4);
+        assert_eq!(
+            c.running(now, idle.into_iter()),
+            Running {
+                workers: 4,
+                looked: true
+            }
+        );
         // Every worker as slow as the others: the storage is slow, not
         // one part of it (1 request per 5 ms each, 800 a second).
         let (mut c, mut now) = measured(800);
@@ -1313,7 +1403,7 @@ mod tests {
             for d in &mut done {
                 *d += 10;
             }
-            running = c.running(now, done.iter().map(|&d| (d, true)));
+            running = c.running(now, done.iter().map(|&d| (d, true))).workers;
         }
         assert_eq!(running, 4, "{:?}", c.seen);
         // A fixed count never moves.
@@ -1321,8 +1411,42 @@ mod tests {
         let stuck = [(0, true); 4];
         for ms in 1..10 {
             let now = SLOW_SPAN * ms;
-            assert_eq!(fixed.running(now, stuck.into_iter()), 4);
+            assert_eq!(fixed.running(now, stuck.into_iter()).workers, 4);
         }
+    }
+
+    #[test]
+    fn workers_in_a_slow_part_stay_when_it_is_all_that_is_left() {
+        // Workers 0-2 in a subtree behind 5 ms, 3-6 on the fast part at
+        // 0.4 ms a request: four permits, three more in place of the slow.
+        let (mut c, mut now) = measured(10_000);
+        let mut done = [0u64; 7];
+        let mut span = |c: &mut Controller, slow: usize, busy: &[bool]| {
+            now += SLOW_SPAN;
+            for (i, d) in done.iter_mut().enumerate() {
+                *d += if i < slow { 10 } else { 125 };
+            }
+            c.running(now, done.iter().zip(busy).map(|(&d, &b)| (d, b)))
+                .workers
+        };
+        let all = [true; 7];
+        for _ in 0..4 {
+            assert!(span(&mut c, 3, &all) <= 7);
+        }
+        assert_eq!(span(&mut c, 3, &all), 7, "{:?}", c.seen);
+        // The fast part is done and its workers wait for tasks the slow
+        // ones hold: nothing says the slow ones got faster.
+        let waiting = [true, true, true, false, false, false, false];
+        assert_eq!(span(&mut c, 3, &waiting), 7, "{:?}", c.seen);
+        assert_eq!(span(&mut c, 3, &all), 7, "{:?}", c.seen);
+        // Then they are all in the slow part: the seven that ran are the
+        // count, not the four permits.
+        for _ in 0..3 {
+            assert_eq!(span(&mut c, 7, &all), 7, "{:?}", c.seen);
+        }
+        assert_eq!(c.permits(), 7);
+        let joined = c.history().changes.iter().filter(|x| x.why == Why::Joined);
+        assert_eq!(joined.count(), 1, "{:?}", c.history());
     }
 
     #[test]

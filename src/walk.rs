@@ -58,7 +58,7 @@ use fdu_platform::cpu::CpuTimes;
 use fdu_platform::pin::{self, Placement};
 use fdu_platform::{Backend, Errno, Follow, Kind, Meta, Submitted};
 
-use crate::adapt::{Controller, History, Workers};
+use crate::adapt::{Controller, History, Running, Workers};
 use crate::diag::{ErrorSink, Failed, ScanError};
 use crate::dirs::PathNode;
 use crate::dirs::{root_display, DirRef};
@@ -682,7 +682,10 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
             controller.tick(now, requests, idle, draining, CpuTimes::now);
             // The count, and one more in place of each worker waiting on
             // a slower storage than the others'.
-            let running = controller.running(
+            let Running {
+                workers: running,
+                looked,
+            } = controller.running(
                 now,
                 self.meters[..spawned].iter().map(|m| {
                     (
@@ -691,13 +694,17 @@ impl<'s, B: Backend, V: Visitor> Shared<'s, B, V> {
                     )
                 }),
             );
-            let mut slow = 0;
-            for (i, meter) in self.meters[..spawned].iter().enumerate() {
-                let is_slow = controller.is_slow(i);
-                slow += usize::from(is_slow);
-                meter.slow.store(is_slow, Ordering::Relaxed);
+            if looked {
+                // Which workers are slow changes only when the controller
+                // looks again (every SLOW_SPAN).
+                let mut slow = 0;
+                for (i, meter) in self.meters[..spawned].iter().enumerate() {
+                    let is_slow = controller.is_slow(i);
+                    slow += usize::from(is_slow);
+                    meter.slow.store(is_slow, Ordering::Relaxed);
+                }
+                self.slow.store(slow, Ordering::Relaxed);
             }
-            self.slow.store(slow, Ordering::Relaxed);
             drop(controller);
             if running != self.permits.load(Ordering::Relaxed) {
                 grow(running);

@@ -118,6 +118,9 @@ pub fn print_ranks(
     let _ = io::stderr().lock().write_all(text.as_bytes());
 }
 
+/// `--stats`' words for [`Why::Joined`].
+const JOINED: &str = "the slower storage is everyone's: the workers that ran";
+
 /// What `-j auto`'s controller did: the range of workers it let run, its
 /// probes, and each change it kept.
 fn concurrency(h: &History) -> String {
@@ -156,13 +159,19 @@ fn concurrency(h: &History) -> String {
                 continue;
             }
             Why::Back => continue,
-            Why::Ramp { rate } | Why::Ramped { rate } => {
+            Why::Ramp { .. } | Why::Ramped { .. } | Why::Joined => {
                 let what = match c.why {
-                    Why::Ramp { .. } => "ramp at",
-                    _ => "ramp over:",
+                    Why::Ramp { rate } => format!("ramp at {rate:.0} requests/s"),
+                    Why::Ramped { rate } => format!("ramp over: {rate:.0} requests/s"),
+                    // A probe under way is dropped with the rest of the
+                    // measuring: its count is the `from`.
+                    _ if tried.take().is_some() => {
+                        JOINED.to_owned() + " (a probe's count, not judged)"
+                    }
+                    _ => JOINED.to_owned(),
                 };
                 text.push_str(&format!(
-                    "  {:>8.3} s  {:>4} -> {:<4} {what} {rate:.0} requests/s\n",
+                    "  {:>8.3} s  {:>4} -> {:<4} {what}\n",
                     c.at.as_secs_f64(),
                     c.from,
                     c.to
@@ -210,4 +219,69 @@ fn cpu_list(cpus: &[usize]) -> String {
         out.push_str("any");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::adapt::Change;
+
+    fn change(ms: u64, from: usize, to: usize, why: Why) -> Change {
+        Change {
+            at: Duration::from_millis(ms),
+            from,
+            to,
+            why,
+        }
+    }
+
+    #[test]
+    fn each_verdict_names_the_counts_it_moved_between() {
+        let h = History {
+            start: 16,
+            low: 4,
+            high: 21,
+            end: 21,
+            windows: 9,
+            changes: vec![
+                change(58, 16, 4, Why::Ramp { rate: 13445.0 }),
+                change(300, 4, 8, Why::Probe),
+                change(400, 8, 4, Why::Back),
+                change(
+                    400,
+                    4,
+                    4,
+                    Why::Undone {
+                        before: 14000.0,
+                        after: 12000.0,
+                    },
+                ),
+                change(450, 4, 16, Why::Probe),
+                change(513, 16, 21, Why::Joined),
+            ],
+            beyond: 5,
+        };
+        let text = concurrency(&h);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        assert!(
+            lines[0].contains("started with 16, ran 4 to 21, ended with 21"),
+            "{text}"
+        );
+        assert!(lines[1].contains("up to 5 more ran"), "{text}");
+        assert!(
+            lines[2].contains("16 -> 4    ramp at 13445 requests/s"),
+            "{text}"
+        );
+        assert!(
+            lines[3].contains("4 -> 8    undone: 14000 -> 12000 requests/s"),
+            "{text}"
+        );
+        assert!(
+            lines[4].ends_with("16 -> 21   the slower storage is everyone's: the workers that ran (a probe's count, not judged)"),
+            "{text}"
+        );
+    }
 }
