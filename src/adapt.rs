@@ -37,7 +37,7 @@
 //!   times). A storage whose best count is 8 times the start is reached
 //!   in three short windows, not three probes each followed by a window
 //!   back at the old count.
-//! * **Turn.** A doubling that gained less than [`RAMP_KEEP`] is undone
+//! * **Turn.** A doubling that gained less than [`UP_GAIN`] is undone
 //!   and, in the scan's first ramp, unless a doubling of it paid (half
 //!   the count is then known to complete less), turns it down, once: half the count
 //!   before it is tried, and halvings go on while each completes as much
@@ -223,10 +223,6 @@ pub const PROBE_BUDGET: f64 = 0.02;
 pub const RAMP_WINDOW: Duration = Duration::from_millis(20);
 /// ... and hold at least this many requests.
 pub const RAMP_REQUESTS: u64 = 64;
-/// A doubling of the ramp that completes less than this much more is
-/// undone (one that completes more, but less than [`UP_GAIN`] more, is
-/// kept and ends the ramp).
-pub const RAMP_KEEP: f64 = 0.03;
 /// Windows of the ramp last at least this many round trips of a request
 /// (workers at work over requests completed per second: Little's law) ...
 pub const RAMP_TRIPS: f64 = 12.0;
@@ -825,7 +821,8 @@ impl Controller {
         let step = self.step.take();
         match step {
             // Twice the workers: on while they complete UP_GAIN more and
-            // leave CPU unused; kept if they complete RAMP_KEEP more.
+            // leave CPU unused; kept (and the ramp over) if they complete
+            // that much more while the CPUs are busy.
             // Else undone, and in the scan's first ramp, once, half of
             // `from` is tried (a storage that serves fewer requests the
             // more ask). A ramp after a change of storage does not turn:
@@ -834,7 +831,7 @@ impl Controller {
             Some((from, before))
                 if from < self.permits && (rate < before * (1.0 + UP_GAIN) || saturated) =>
             {
-                if rate >= before * (1.0 + RAMP_KEEP) {
+                if rate >= before * (1.0 + UP_GAIN) {
                     return self.ramped(now, self.permits, rate);
                 }
                 let half = (from / 2).max(self.min);
@@ -1142,9 +1139,16 @@ mod tests {
             busy: |_| 0.7,
             own: 0.1,
         };
-        let (done, c) = run(&model, 16, 2.5, 0.10);
+        turns_down_early(&model, 0.10);
+    }
+
+    /// A storage whose best count, 4 to 8 workers completing 10,000
+    /// requests a second, is below the start: the ramp turns down and
+    /// ends within its first windows, and the trials below the best count
+    /// cost a few percent.
+    fn turns_down_early(model: &Model, noise: f64) {
+        let (done, c) = run(model, 16, 2.5, noise);
         let h = c.history();
-        // The ramp turns down and ends within its first windows ...
         let ramped = h
             .changes
             .iter()
@@ -1154,9 +1158,27 @@ mod tests {
             ramped.at <= Duration::from_millis(300) && ramped.to <= 8,
             "{h:?}"
         );
-        // ... and the trials below the best count cost a few percent.
         let best = 10000.0 * 2.5;
         assert!(done > 0.95 * best, "{done} of {best}: {h:?}");
+    }
+
+    #[test]
+    fn a_doubling_that_pays_too_little_to_probe_turns_the_ramp() {
+        // The same server, whose 16 to 64 workers complete about the same
+        // (32 a little more than 16): a doubling that gains less than a
+        // probe would need is no reason to stay on the plateau.
+        let model = Model {
+            rate: |n| match n {
+                n if n < 4.0 => 6500.0,
+                n if n <= 8.0 => 10000.0,
+                n if n <= 16.0 => 8000.0,
+                n if n <= 32.0 => 8500.0,
+                _ => 8200.0,
+            },
+            busy: |_| 0.7,
+            own: 0.1,
+        };
+        turns_down_early(&model, 0.0);
     }
 
     #[test]
