@@ -98,6 +98,9 @@
 //!   [`SLOW_SPAN`], a worker whose requests took [`SLOW_TIMES`] as long
 //!   as the others' does not hold a permit, one more runs in its place,
 //!   and thieves take its tasks first (see [`Controller::running`]).
+//!   When the others' requests come to take as long (the walk has left
+//!   the fast part), the workers that ran become the count
+//!   ([`Why::Joined`]) and the ramp starts again from there.
 //!
 //! The numbers behind the constants are in README ("Concurrency").
 
