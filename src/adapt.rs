@@ -413,9 +413,9 @@ pub struct Controller {
     slow_at: Duration,
     seen: Vec<Seen>,
     /// How long the others' requests took at the last look that had
-    /// busy workers that were not slow (the lower median), and how many
-    /// workers ran after it.
+    /// busy workers that were not slow (the lower median).
     median: Option<f64>,
+    /// How many workers the last call of [`Controller::running`] let run.
     ran: usize,
     history: History,
 }
