@@ -51,13 +51,16 @@
 //!   looks lost. One that gained less than [`UP_GAIN`] is kept and ends
 //!   the ramp.
 //! * **Probe.** Between windows it tries twice or half the workers for one
-//!   window (after a short settling time), then the old count for one
-//!   more, and judges the trial against the mean of the windows on either
+//!   window (after [`SETTLE_PROBE`]: a storage follows a new count late),
+//!   then the old count for one more, and judges the trial against the mean of the windows on either
 //!   side (so a throughput that drifts as the walk moves on cancels out).
 //!   Twice the workers are kept only if they complete [`UP_GAIN`] more
-//!   requests per second, or twice ([`NOISE_TIMES`]) what the rate moves
-//!   by itself between windows at the same count, if more (on a noisy
-//!   storage a lucky window is no reason to double); half of them unless
+//!   requests per second ([`PROBE_GAIN`] once the noise below has three
+//!   samples), or twice ([`NOISE_TIMES`]) what the rate moves by itself
+//!   between windows at the same count, if more (on a noisy storage a
+//!   lucky window is no reason to double); trials up from one count that
+//!   did not pay pool what they gained, and `n` of them pay when their
+//!   mean gain (as `ln`) beats that bar over `sqrt(n)`. Half of them unless
 //!   they complete 3% fewer ([`DOWN_GAIN`]), or fewer by more than the
 //!   rate's noise (up to [`DOWN_NOISE`]): fewer workers for the same
 //!   throughput leave CPU to whoever else needs it. The noise is a moving
@@ -75,8 +78,10 @@
 //!   direction for 2, 4, ... up to [`MAX_BACKOFF`] windows, and for at
 //!   least its loss over [`PROBE_BUDGET`] windows (a trial that lost 40%
 //!   waits 20), so a settled scan spends a few percent of its time
-//!   probing. A kept probe is followed at once by the next one the same
-//!   way.
+//!   probing; a ramp step that lost sets its direction's wait the same
+//!   way. A trial up that gained too little to pay costs nothing and is
+//!   tried again after two windows. A kept probe is followed at once by
+//!   the next one the same way.
 //! * **Start over.** When throughput moves to half or twice what it was
 //!   where the count was last settled (the end of the ramp, a kept probe;
 //!   the walk left a cached subtree for a cold one, or the other
@@ -191,13 +196,21 @@ pub const MAX_WINDOW: Duration = Duration::from_millis(400);
 /// After a change, the walk runs this long before a window opens: new
 /// workers find work, parked ones finish theirs.
 pub const SETTLE: Duration = Duration::from_millis(10);
+/// ... and this long before a probe's trial window: the storage gets used
+/// to the new count too (on the 0.2 ms latency file system, 8 workers
+/// after 4 complete 9% fewer requests over their first 25 ms than 50 ms
+/// later, and 4 after 8 complete 4% more), and a trial judged over its
+/// first milliseconds is judged by the count it left.
+pub const SETTLE_PROBE: Duration = Duration::from_millis(40);
 /// After a trial, the old count runs this long before its window opens.
 pub const SETTLE_BACK: Duration = Duration::from_millis(30);
 /// Twice the workers are kept when they complete this share more requests
 /// per second.
 pub const UP_GAIN: f64 = 0.10;
-/// ... or this many times the rate's own noise between windows at the
-/// same count, if more.
+/// ... or, once the rate's noise between windows at the same count is
+/// known (three samples), this share ...
+pub const PROBE_GAIN: f64 = 0.05;
+/// ... or this many times that noise, if more.
 pub const NOISE_TIMES: f64 = 2.0;
 /// The most one pair of windows adds to the noise (as `|ln(ratio)|`).
 pub const NOISE_CAP: f64 = 0.3;
@@ -358,6 +371,23 @@ impl Direction {
     fn fresh(wait: u32) -> Direction {
         Direction { wait, backoff: 2 }
     }
+
+    /// A step this way did not pay: it completed `ratio` times the
+    /// requests of the count it left. It cost what it lost, for a
+    /// window: waiting at least that loss over [`PROBE_BUDGET`] windows
+    /// keeps what steps this way cost under that share of the scan.
+    fn back_off(&mut self, ratio: f64) {
+        if ratio >= 1.0 {
+            // It cost nothing, and gained a little (see
+            // `Controller::pooled`): soon again, to tell whether it pays.
+            self.wait = self.wait.max(2);
+            return;
+        }
+        let loss = 1.0 - ratio;
+        let pay_back = (loss / PROBE_BUDGET).ceil().min(f64::from(MAX_BACKOFF)) as u32;
+        self.wait = self.backoff.max(pay_back);
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+    }
 }
 
 /// Sets the number of runnable workers from what the walk completes: see
@@ -401,6 +431,10 @@ pub struct Controller {
     turned: Option<f64>,
     /// Whether the storage changed since the start (a ramp ran again).
     restarted: bool,
+    /// The probes up that did not pay from the current count since it was
+    /// settled: the count, how many, and the sum of their `ln(trial /
+    /// around)`.
+    pooled: Option<(usize, u32, f64)>,
     /// Whether a doubling of this ramp paid: half its count is known to
     /// complete less, and a doubling that does not pay does not turn.
     climbed: bool,
@@ -471,6 +505,7 @@ impl Controller {
             turned: None,
             restarted: false,
             climbed: false,
+            pooled: None,
             ramp_idle: 0,
             floor: cpus().clamp(min, max),
             slow_at: Duration::ZERO,
@@ -694,27 +729,38 @@ impl Controller {
             // own noise hides is no reason to keep more workers. A noise
             // of one or two samples may be drift: it raises the bar up,
             // not the tolerance down.
-            let gain = if up {
+            let gain = if up && self.samples < 3 {
                 UP_GAIN.max(NOISE_TIMES * self.noise)
+            } else if up {
+                PROBE_GAIN.max(NOISE_TIMES * self.noise)
             } else if self.samples < 3 {
                 DOWN_GAIN
             } else {
                 DOWN_GAIN.min(-self.noise.min(DOWN_NOISE))
             };
-            let paid = trial >= around * (1.0 + gain);
+            let paid = if up {
+                // Trials up from this count that did not pay on their own
+                // pool what they gained: a mean over `n` of them beats
+                // the noise when it beats the bar over the square root
+                // of `n` (a doubling that gains 5% on a storage whose
+                // windows move 4% apart is kept at the third).
+                let x = (trial / around).ln();
+                let (n, sum) = match self.pooled {
+                    Some((from, n, sum)) if from == probe.from => (n + 1, sum + x),
+                    _ => (1, x),
+                };
+                self.pooled = Some((probe.from, n, sum));
+                sum / f64::from(n) >= (1.0 + gain).ln() / f64::from(n).sqrt()
+            } else {
+                trial >= around * (1.0 + gain)
+            };
             let (way, other) = if up {
                 (&mut self.up, &mut self.down)
             } else {
                 (&mut self.down, &mut self.up)
             };
             if !paid {
-                // The trial cost what it lost, for a window: waiting at
-                // least that loss over PROBE_BUDGET windows keeps what
-                // probes this way cost under that share of the scan.
-                let loss = (1.0 - trial / around).max(0.0);
-                let pay_back = (loss / PROBE_BUDGET).ceil().min(f64::from(MAX_BACKOFF)) as u32;
-                way.wait = way.backoff.max(pay_back);
-                way.backoff = (way.backoff * 2).min(MAX_BACKOFF);
+                way.back_off(trial / around);
                 self.rate = Some(rate);
                 let why = Why::Undone {
                     before: around,
@@ -725,6 +771,7 @@ impl Controller {
             }
             // Go on the same way at once; the other way waits a little
             // (it was just left).
+            self.pooled = None;
             *way = Direction::fresh(0);
             other.wait = other.wait.max(2);
             self.rate = Some(trial);
@@ -839,7 +886,10 @@ impl Controller {
                 }
                 let half = (from / 2).max(self.min);
                 if self.turned.is_some() || self.restarted || self.climbed || half == from {
-                    return self.ramped(now, from, before);
+                    let ended = self.ramped(now, from, before);
+                    // Like a probe up that did not pay.
+                    self.up.back_off(rate / before);
+                    return ended;
                 }
                 // Twice the workers completed clearly fewer: the storage
                 // is past its best count, and a halving that loses less
@@ -860,7 +910,12 @@ impl Controller {
                     && (!(own || self.turned.is_some())
                         || rate < before * (1.0 - self.turned.unwrap_or(-DOWN_GAIN))) =>
             {
-                return self.ramped(now, from, before);
+                let ended = self.ramped(now, from, before);
+                if rate < before {
+                    // Like a probe down that lost.
+                    self.down.back_off(rate / before);
+                }
+                return ended;
             }
             // A doubling that paid: half of it is no way down.
             Some((from, _)) if from < self.permits => self.climbed = true,
@@ -901,6 +956,7 @@ impl Controller {
         self.ramping = true;
         self.restarted = true;
         self.climbed = false;
+        self.pooled = None;
         self.step = None;
         self.turned = None;
         self.ramp_idle = 0;
@@ -914,6 +970,7 @@ impl Controller {
         self.ramping = false;
         self.step = None;
         self.turned = None;
+        self.pooled = None;
         self.rate = Some(rate);
         self.base = Some(rate);
         self.last = Some((to, rate));
@@ -957,7 +1014,12 @@ impl Controller {
         let from = self.permits;
         self.permits = to;
         self.changed = now;
-        self.settle_until = now + SETTLE.max(self.trip.mul_f64(SETTLE_TRIPS));
+        let settle = if why == Why::Probe {
+            SETTLE_PROBE
+        } else {
+            SETTLE
+        };
+        self.settle_until = now + settle.max(self.trip.mul_f64(SETTLE_TRIPS));
         self.window = None;
         self.record(now, from, to, why);
         (from != to).then_some(to)
@@ -1008,6 +1070,19 @@ mod tests {
     /// 5 ms ticks, with `noise` (a share) on every tick's completions;
     /// returns the requests completed and the controller.
     fn run(model: &Model, start: usize, secs: f64, noise: f64) -> (f64, Controller) {
+        run_lagging(model, start, secs, noise, Duration::ZERO)
+    }
+
+    /// [`run`], on a storage that serves more workers only `lag` after
+    /// they start (its own threads and queues follow the count late),
+    /// and fewer at once.
+    fn run_lagging(
+        model: &Model,
+        start: usize,
+        secs: f64,
+        noise: f64,
+        lag: Duration,
+    ) -> (f64, Controller) {
         let mut c = Controller::new(Workers::Auto {
             start,
             min: 2,
@@ -1016,8 +1091,13 @@ mod tests {
         let tick = Duration::from_millis(5);
         let (mut now, mut done, mut busy, mut total) = (Duration::ZERO, 0.0, 0.0, 0.0);
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut counts = std::collections::VecDeque::new();
         while now.as_secs_f64() < secs {
-            let n = c.permits() as f64;
+            counts.push_back((now, c.permits()));
+            while counts.len() > 1 && counts[1].0 + lag <= now {
+                counts.pop_front();
+            }
+            let n = counts.iter().map(|&(_, n)| n).min().unwrap_or(1) as f64;
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
@@ -1163,6 +1243,56 @@ mod tests {
         );
         let best = 10000.0 * 2.5;
         assert!(done > 0.95 * best, "{done} of {best}: {h:?}");
+    }
+
+    #[test]
+    fn probes_keep_a_doubling_that_gains_less_than_the_ramp_needs() {
+        // Eight workers complete 4% more than four: too little for a ramp
+        // over short windows or one probe to tell from the noise, enough
+        // for the probes' pooled gains. Two complete a third less: the
+        // ramp's halving that found it out is not tried again soon.
+        let model = Model {
+            rate: |n| match n {
+                n if n < 4.0 => 6500.0,
+                n if n < 8.0 => 10000.0,
+                n if n <= 8.0 => 10400.0,
+                _ => 8000.0,
+            },
+            busy: |_| 0.7,
+            own: 0.1,
+        };
+        let (_, c) = run(&model, 4, 4.0, 0.02);
+        let h = c.history();
+        let ramped = h
+            .changes
+            .iter()
+            .find(|ch| matches!(ch.why, Why::Ramped { .. }))
+            .expect("the ramp ends");
+        assert_eq!(ramped.to, 4, "{h:?}");
+        let soon = h.changes.iter().filter(|ch| {
+            ch.why == Why::Probe && ch.to == 2 && ch.at < ramped.at + Duration::from_secs(1)
+        });
+        assert_eq!(soon.count(), 0, "{h:?}");
+        assert!(settled(&c, 4.0) >= 7.0, "{h:?}");
+    }
+
+    #[test]
+    fn trials_are_judged_once_the_storage_follows_the_count() {
+        // Eight workers complete 7% more than four, but only 30 ms after
+        // they start: a trial window from 10 ms on credits a third of its
+        // time to the count it left.
+        let model = Model {
+            rate: |n| match n {
+                n if n < 4.0 => 6500.0,
+                n if n < 8.0 => 10000.0,
+                n if n <= 8.0 => 10700.0,
+                _ => 8000.0,
+            },
+            busy: |_| 0.7,
+            own: 0.1,
+        };
+        let (_, c) = run_lagging(&model, 4, 4.0, 0.02, Duration::from_millis(30));
+        assert!(settled(&c, 4.0) >= 7.0, "{:?}", c.history());
     }
 
     #[test]
