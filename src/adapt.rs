@@ -78,8 +78,10 @@
 //!   direction for 2, 4, ... up to [`MAX_BACKOFF`] windows, and for at
 //!   least its loss over [`PROBE_BUDGET`] windows (a trial that lost 40%
 //!   waits 20), so a settled scan spends a few percent of its time
-//!   probing; a ramp step that lost sets its direction's wait the same
-//!   way. A trial up that gained too little to pay costs nothing and is
+//!   probing. The ramp's last steps set the waits the same way: a
+//!   halving that lost, a doubling that did not pay, and the doubling
+//!   that paid before it (seen from above, the way down loses what it
+//!   gained). A trial up that gained too little to pay costs nothing and is
 //!   tried again after two windows. A kept probe is followed at once by
 //!   the next one the same way.
 //! * **Start over.** When throughput moves to half or twice what it was
@@ -435,9 +437,10 @@ pub struct Controller {
     /// settled: the count, how many, and the sum of their `ln(trial /
     /// around)`.
     pooled: Option<(usize, u32, f64)>,
-    /// Whether a doubling of this ramp paid: half its count is known to
-    /// complete less, and a doubling that does not pay does not turn.
-    climbed: bool,
+    /// Set when a doubling of this ramp paid, to what it completed over
+    /// the count before: half its count is known to complete less, and a
+    /// doubling that does not pay does not turn.
+    climbed: Option<f64>,
     /// Steps of this ramp undone because the workers were idle.
     ramp_idle: u32,
     /// One worker per CPU: where a ramp down stops.
@@ -504,7 +507,7 @@ impl Controller {
             step: None,
             turned: None,
             restarted: false,
-            climbed: false,
+            climbed: None,
             pooled: None,
             ramp_idle: 0,
             floor: cpus().clamp(min, max),
@@ -885,10 +888,17 @@ impl Controller {
                     return self.ramped(now, self.permits, rate);
                 }
                 let half = (from / 2).max(self.min);
-                if self.turned.is_some() || self.restarted || self.climbed || half == from {
+                if self.turned.is_some() || self.restarted || self.climbed.is_some() || half == from
+                {
                     let ended = self.ramped(now, from, before);
-                    // Like a probe up that did not pay.
+                    // Each way waits as a probe would have after the
+                    // ramp's last step that way: this doubling, and the
+                    // one that paid before it, seen from above (half the
+                    // workers would complete that much less).
                     self.up.back_off(rate / before);
+                    if let Some(gain) = self.climbed {
+                        self.down.back_off(1.0 / gain);
+                    }
                     return ended;
                 }
                 // Twice the workers completed clearly fewer: the storage
@@ -918,7 +928,7 @@ impl Controller {
                 return ended;
             }
             // A doubling that paid: half of it is no way down.
-            Some((from, _)) if from < self.permits => self.climbed = true,
+            Some((from, before)) if from < self.permits => self.climbed = Some(rate / before),
             _ => {}
         }
         let to = if own || self.turned.is_some() {
@@ -955,7 +965,7 @@ impl Controller {
         self.down = Direction::fresh(0);
         self.ramping = true;
         self.restarted = true;
-        self.climbed = false;
+        self.climbed = None;
         self.pooled = None;
         self.step = None;
         self.turned = None;
@@ -1274,6 +1284,30 @@ mod tests {
         });
         assert_eq!(soon.count(), 0, "{h:?}");
         assert!(settled(&c, 4.0) >= 7.0, "{h:?}");
+    }
+
+    #[test]
+    fn after_a_climb_the_ramp_tried_each_way_waits_as_a_probe_would() {
+        // Round trips: each doubling to 64 completes twice as much, 128
+        // a tenth less. The ramp ends at 64 having seen both ways; the
+        // way down, which lost half, waits longer than the way up.
+        let model = Model {
+            rate: |n| match n {
+                n if n <= 64.0 => n * 150.0,
+                _ => 64.0 * 150.0 * 0.9,
+            },
+            busy: |_| 0.2,
+            own: 0.5,
+        };
+        let (_, c) = run(&model, 16, 3.0, 0.02);
+        let h = c.history();
+        let mut after = h
+            .changes
+            .iter()
+            .skip_while(|ch| !matches!(ch.why, Why::Ramped { .. }));
+        assert_eq!(after.next().map(|ch| ch.to), Some(64), "{h:?}");
+        let first = after.find(|ch| ch.why == Why::Probe);
+        assert_eq!(first.map(|ch| ch.to), Some(128), "{h:?}");
     }
 
     #[test]
