@@ -1242,11 +1242,7 @@ mod tests {
     fn turns_down_early(model: &Model, noise: f64) {
         let (done, c) = run(model, 16, 2.5, noise);
         let h = c.history();
-        let ramped = h
-            .changes
-            .iter()
-            .find(|ch| matches!(ch.why, Why::Ramped { .. }))
-            .expect("the ramp ends");
+        let ramped = first_ramped(h);
         assert!(
             ramped.at <= Duration::from_millis(300) && ramped.to <= 8,
             "{h:?}"
@@ -1255,29 +1251,45 @@ mod tests {
         assert!(done > 0.95 * best, "{done} of {best}: {h:?}");
     }
 
+    /// Where the scan's first ramp ended.
+    fn first_ramped(h: &History) -> &Change {
+        h.changes
+            .iter()
+            .find(|ch| matches!(ch.why, Why::Ramped { .. }))
+            .expect("the ramp ends")
+    }
+
+    /// A local FUSE server: it keeps the machine 70% busy, 10% of it the
+    /// scan's.
+    fn fuse_server(rate: fn(f64) -> f64) -> Model {
+        Model {
+            rate,
+            busy: |_| 0.7,
+            own: 0.1,
+        }
+    }
+
+    /// A server whose 4 workers complete 10,000 requests a second, 8 of
+    /// them `eight`, 2 a third less and 16 or more a fifth less.
+    fn eight_completes(n: f64, eight: f64) -> f64 {
+        match n {
+            n if n < 4.0 => 6500.0,
+            n if n < 8.0 => 10000.0,
+            n if n <= 8.0 => eight,
+            _ => 8000.0,
+        }
+    }
+
     #[test]
     fn probes_keep_a_doubling_that_gains_less_than_the_ramp_needs() {
         // Eight workers complete 4% more than four: too little for a ramp
         // over short windows or one probe to tell from the noise, enough
         // for the probes' pooled gains. Two complete a third less: the
         // ramp's halving that found it out is not tried again soon.
-        let model = Model {
-            rate: |n| match n {
-                n if n < 4.0 => 6500.0,
-                n if n < 8.0 => 10000.0,
-                n if n <= 8.0 => 10400.0,
-                _ => 8000.0,
-            },
-            busy: |_| 0.7,
-            own: 0.1,
-        };
+        let model = fuse_server(|n| eight_completes(n, 10400.0));
         let (_, c) = run(&model, 4, 4.0, 0.02);
         let h = c.history();
-        let ramped = h
-            .changes
-            .iter()
-            .find(|ch| matches!(ch.why, Why::Ramped { .. }))
-            .expect("the ramp ends");
+        let ramped = first_ramped(h);
         assert_eq!(ramped.to, 4, "{h:?}");
         let soon = h.changes.iter().filter(|ch| {
             ch.why == Why::Probe && ch.to == 2 && ch.at < ramped.at + Duration::from_secs(1)
@@ -1315,16 +1327,7 @@ mod tests {
         // Eight workers complete 7% more than four, but only 30 ms after
         // they start: a trial window from 10 ms on credits a third of its
         // time to the count it left.
-        let model = Model {
-            rate: |n| match n {
-                n if n < 4.0 => 6500.0,
-                n if n < 8.0 => 10000.0,
-                n if n <= 8.0 => 10700.0,
-                _ => 8000.0,
-            },
-            busy: |_| 0.7,
-            own: 0.1,
-        };
+        let model = fuse_server(|n| eight_completes(n, 10700.0));
         let (_, c) = run_lagging(&model, 4, 4.0, 0.02, Duration::from_millis(30));
         assert!(settled(&c, 4.0) >= 7.0, "{:?}", c.history());
     }
