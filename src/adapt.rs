@@ -1223,15 +1223,7 @@ mod tests {
     fn a_server_that_serves_fewer_the_more_ask_gets_fewer_early() {
         // A FUSE server whose threads contend past 8 requests in flight:
         // 16 workers, the start, complete a fifth less than 4 or 8.
-        let model = Model {
-            rate: |n| match n {
-                n if n < 4.0 => 6500.0,
-                n if n <= 8.0 => 10000.0,
-                _ => 8000.0,
-            },
-            busy: |_| 0.7,
-            own: 0.1,
-        };
+        let model = fuse_server(|n| eight_completes(n, 10000.0));
         turns_down_early(&model, 0.10);
     }
 
@@ -1337,17 +1329,13 @@ mod tests {
         // The same server, whose 16 to 64 workers complete about the same
         // (32 a little more than 16): a doubling that gains less than a
         // probe would need is no reason to stay on the plateau.
-        let model = Model {
-            rate: |n| match n {
-                n if n < 4.0 => 6500.0,
-                n if n <= 8.0 => 10000.0,
-                n if n <= 16.0 => 8000.0,
-                n if n <= 32.0 => 8500.0,
-                _ => 8200.0,
-            },
-            busy: |_| 0.7,
-            own: 0.1,
-        };
+        let model = fuse_server(|n| match n {
+            n if n < 4.0 => 6500.0,
+            n if n <= 8.0 => 10000.0,
+            n if n <= 16.0 => 8000.0,
+            n if n <= 32.0 => 8500.0,
+            _ => 8200.0,
+        });
         turns_down_early(&model, 0.0);
     }
 
